@@ -1,0 +1,1 @@
+//! The Strongbox server: configuration, HTTP serving, s3s wiring, STS and admin routes.
