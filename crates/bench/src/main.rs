@@ -1,0 +1,185 @@
+//! `strongbox-bench`: Strongbox measured against floors taken in the same run.
+//! See crates/bench/README.md for what each subcommand measures.
+
+mod bigobject;
+mod floor;
+mod get4k;
+mod load;
+mod process;
+mod report;
+mod s3client;
+mod servers;
+mod sigv4;
+
+use anyhow::{Context, Result};
+use clap::{Args, Parser, Subcommand};
+use load::LoadConfig;
+use report::{Report, machine_load};
+use servers::Setup;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+#[derive(Parser)]
+#[command(
+    name = "strongbox-bench",
+    about = "Benchmark Strongbox against floors measured in the same run"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// 4 KiB GETs against the trivial hyper server (the floor).
+    FloorGet(Common),
+    /// 4 KiB SigV4-signed GetObject against Strongbox.
+    Get4k(Common),
+    /// Large object PUT/GET against raw disk and MD5 speed.
+    Bigobject(Common),
+    /// Everything, with the ratios.
+    All(Common),
+    /// The trivial hyper server itself (started by the other subcommands).
+    #[command(hide = true)]
+    FloorServer {
+        #[arg(long)]
+        address: SocketAddr,
+        #[arg(long, default_value_t = get4k::OBJECT_LEN)]
+        body_len: usize,
+    },
+}
+
+#[derive(Args, Clone)]
+struct Common {
+    /// The strongbox binary (default: next to this binary).
+    #[arg(long)]
+    strongbox: Option<PathBuf>,
+    /// Temporary data lives in a fresh directory under this one (keep it on the repo's disk).
+    #[arg(long, default_value = "target/bench")]
+    work_dir: PathBuf,
+    /// Where the JSON results go.
+    #[arg(long, default_value = "target/bench/results.json")]
+    out: PathBuf,
+    /// Connections for the 4 KiB GET load.
+    #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u16).range(1..=1024))]
+    connections: u16,
+    /// Warm-up seconds before the measured window.
+    #[arg(long, default_value_t = 1.0)]
+    warmup: f64,
+    /// Measured seconds for each load run.
+    #[arg(long, default_value_t = 5.0)]
+    duration: f64,
+    /// Size of the big object in MiB.
+    #[arg(long, default_value_t = 1024, value_parser = clap::value_parser!(u64).range(1..=16384))]
+    size_mib: u64,
+}
+
+impl Common {
+    fn load_config(&self) -> Result<LoadConfig> {
+        let secs = |s: f64, what: &str| {
+            anyhow::ensure!(
+                (0.0..=600.0).contains(&s),
+                "--{what} must be between 0 and 600 seconds"
+            );
+            Ok(Duration::from_secs_f64(s))
+        };
+        let duration = secs(self.duration, "duration")?;
+        anyhow::ensure!(!duration.is_zero(), "--duration must be positive");
+        Ok(LoadConfig {
+            connections: usize::from(self.connections),
+            warmup: secs(self.warmup, "warmup")?,
+            duration,
+            expected_len: get4k::OBJECT_LEN as u64,
+        })
+    }
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Which {
+    Floor,
+    Get4k,
+    Big,
+    All,
+}
+
+fn main() -> Result<()> {
+    let cli = Cli::parse();
+    let (which, common) = match cli.command {
+        Cmd::FloorServer { address, body_len } => {
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()?;
+            return rt.block_on(floor::serve(address, body_len));
+        }
+        Cmd::FloorGet(c) => (Which::Floor, c),
+        Cmd::Get4k(c) => (Which::Get4k, c),
+        Cmd::Bigobject(c) => (Which::Big, c),
+        Cmd::All(c) => (Which::All, c),
+    };
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    rt.block_on(run(which, &common))
+}
+
+async fn run(which: Which, common: &Common) -> Result<()> {
+    let strongbox_bin = match &common.strongbox {
+        Some(p) => p.clone(),
+        None => std::env::current_exe()?.with_file_name("strongbox"),
+    };
+    std::fs::create_dir_all(&common.work_dir)?;
+    let tmp = tempfile::Builder::new()
+        .prefix("run-")
+        .tempdir_in(&common.work_dir)
+        .with_context(|| {
+            format!(
+                "creating a temporary directory under {}",
+                common.work_dir.display()
+            )
+        })?;
+    let setup = Setup::new(strongbox_bin, tmp.path().to_path_buf());
+    let cfg = common.load_config()?;
+    let mut report = Report::default();
+    let (load_before, cpus) = machine_load();
+    println!(
+        "strongbox-bench: {cpus} CPUs, load average {load_before:.2} at start; data under {}",
+        tmp.path().display()
+    );
+
+    let mut floor_rps = None;
+    let mut strongbox_rps = None;
+    if matches!(which, Which::Floor | Which::All) {
+        println!(
+            "floor-get: {} connections, {:?} warm-up + {:?} measured",
+            cfg.connections, cfg.warmup, cfg.duration
+        );
+        floor_rps = Some(get4k::floor(&setup, cfg, &mut report).await?);
+    }
+    if matches!(which, Which::Get4k | Which::All) {
+        println!(
+            "get4k: {} connections, {:?} warm-up + {:?} measured",
+            cfg.connections, cfg.warmup, cfg.duration
+        );
+        strongbox_rps = Some(get4k::strongbox(&setup, cfg, &mut report).await?);
+    }
+    if let (Some(floor), Some(sb)) = (floor_rps, strongbox_rps) {
+        report.ratio("get4k_vs_floor", sb / floor, 0.5);
+    }
+    if matches!(which, Which::Big | Which::All) {
+        println!("bigobject: {} MiB, single stream", common.size_mib);
+        bigobject::run(&setup, common.size_mib * 1024 * 1024, &mut report).await?;
+    }
+
+    let (load_after, _) = machine_load();
+    report.detail("machine", serde_json::json!({ "cpus": cpus, "loadavg_1m_start": load_before, "loadavg_1m_end": load_after }));
+    if load_before > 0.5 {
+        report.note(format!(
+            "machine was busy with other work (load average {load_before:.2} at start, {cpus} CPUs): figures are noisy"
+        ));
+    }
+    report.print();
+    report.write_json(&common.out)?;
+    println!("results written to {}", common.out.display());
+    Ok(())
+}

@@ -1,0 +1,123 @@
+//! Collects measurements and ratios, prints them as a table and writes them as JSON.
+
+use anyhow::Result;
+use serde_json::{Value, json};
+use std::path::Path;
+
+pub struct Measurement {
+    pub key: &'static str,
+    pub label: String,
+    pub value: f64,
+    pub unit: &'static str,
+}
+
+pub struct Ratio {
+    pub key: &'static str,
+    pub value: f64,
+    pub target: f64,
+}
+
+#[derive(Default)]
+pub struct Report {
+    pub measurements: Vec<Measurement>,
+    pub ratios: Vec<Ratio>,
+    pub notes: Vec<String>,
+    pub details: serde_json::Map<String, Value>,
+}
+
+impl Report {
+    pub fn measure(
+        &mut self,
+        key: &'static str,
+        label: impl Into<String>,
+        value: f64,
+        unit: &'static str,
+    ) {
+        self.measurements.push(Measurement {
+            key,
+            label: label.into(),
+            value,
+            unit,
+        });
+    }
+
+    pub fn ratio(&mut self, key: &'static str, value: f64, target: f64) {
+        self.ratios.push(Ratio { key, value, target });
+    }
+
+    pub fn note(&mut self, note: impl Into<String>) {
+        self.notes.push(note.into());
+    }
+
+    pub fn detail(&mut self, key: &str, value: Value) {
+        self.details.insert(key.to_owned(), value);
+    }
+
+    pub fn print(&self) {
+        println!();
+        println!("{:<52} {:>12}  unit", "measurement", "value");
+        println!("{}", "-".repeat(72));
+        for m in &self.measurements {
+            println!("{:<52} {:>12.1}  {}", m.label, m.value, m.unit);
+        }
+        println!();
+        for r in &self.ratios {
+            let verdict = if r.value >= r.target {
+                "meets"
+            } else {
+                "BELOW"
+            };
+            println!(
+                "ratio {} {:.2}   (target >= {:.2}: {verdict})",
+                r.key, r.value, r.target
+            );
+        }
+        for n in &self.notes {
+            println!("note: {n}");
+        }
+    }
+
+    pub fn to_json(&self) -> Value {
+        let measurements: serde_json::Map<String, Value> = self
+            .measurements
+            .iter()
+            .map(|m| {
+                (
+                    m.key.to_owned(),
+                    json!({ "label": m.label, "value": m.value, "unit": m.unit }),
+                )
+            })
+            .collect();
+        let ratios: serde_json::Map<String, Value> = self
+            .ratios
+            .iter()
+            .map(|r| (r.key.to_owned(), json!({ "value": r.value, "target": r.target, "meets_target": r.value >= r.target })))
+            .collect();
+        json!({
+            "measurements": measurements,
+            "ratios": ratios,
+            "notes": self.notes,
+            "details": self.details,
+        })
+    }
+
+    pub fn write_json(&self, path: &Path) -> Result<()> {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        std::fs::write(path, serde_json::to_string_pretty(&self.to_json())? + "\n")?;
+        Ok(())
+    }
+}
+
+/// The 1-minute load average and the number of CPUs, to tell whether others were busy.
+pub fn machine_load() -> (f64, usize) {
+    let load = std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|s| s.split_whitespace().next().and_then(|v| v.parse().ok()))
+        .unwrap_or(f64::NAN);
+    let cpus = std::thread::available_parallelism()
+        .map(usize::from)
+        .unwrap_or(1);
+    (load, cpus)
+}

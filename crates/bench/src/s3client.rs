@@ -1,0 +1,184 @@
+//! A minimal S3 client for setting up and timing benchmark objects: path-style requests,
+//! SigV4 header auth with our own signer, one fresh HTTP/1.1 connection per call.
+
+use crate::sigv4::{self, Credentials, EMPTY_PAYLOAD_SHA256, Endpoint};
+use anyhow::{Context, Result, bail};
+use bytes::Bytes;
+use http::{Method, Request, Response, StatusCode};
+use http_body_util::combinators::BoxBody;
+use http_body_util::{BodyExt, Full, StreamBody};
+use hyper::body::{Frame, Incoming};
+use hyper_util::rt::TokioIo;
+use sha2::{Digest, Sha256};
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use time::OffsetDateTime;
+use tokio::net::TcpStream;
+
+/// Error bodies are read up to this many bytes for the message.
+const MAX_ERROR_BODY: usize = 4096;
+
+type Body = BoxBody<Bytes, Infallible>;
+
+pub struct S3Client {
+    addr: SocketAddr,
+    host: String,
+    region: String,
+    creds: Credentials,
+}
+
+impl S3Client {
+    pub fn new(addr: SocketAddr, region: &str, creds: Credentials) -> Self {
+        Self {
+            addr,
+            host: addr.to_string(),
+            region: region.to_owned(),
+            creds,
+        }
+    }
+
+    /// Headers (including `authorization`) for a request signed now.
+    pub fn sign(
+        &self,
+        method: &str,
+        path: &str,
+        payload_hash: &str,
+        extra: &[(&str, &str)],
+    ) -> Vec<(String, String)> {
+        let endpoint = Endpoint {
+            host: &self.host,
+            region: &self.region,
+        };
+        sigv4::sign_s3(
+            &self.creds,
+            &endpoint,
+            OffsetDateTime::now_utc(),
+            method,
+            path,
+            payload_hash,
+            extra,
+        )
+    }
+
+    async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        headers: Vec<(String, String)>,
+        body: Body,
+    ) -> Result<Response<Incoming>> {
+        let stream = TcpStream::connect(self.addr).await.context("connect")?;
+        stream.set_nodelay(true)?;
+        let (mut sender, conn) =
+            hyper::client::conn::http1::handshake::<_, Body>(TokioIo::new(stream)).await?;
+        tokio::spawn(conn);
+        let mut builder = Request::builder().method(method).uri(path);
+        for (name, value) in &headers {
+            builder = builder.header(name, value);
+        }
+        Ok(sender.send_request(builder.body(body)?).await?)
+    }
+
+    /// PUT /bucket. An existing bucket we own is fine too.
+    pub async fn create_bucket(&self, bucket: &str) -> Result<()> {
+        let path = format!("/{bucket}");
+        let headers = self.sign("PUT", &path, EMPTY_PAYLOAD_SHA256, &[]);
+        let resp = self
+            .send(Method::PUT, &path, headers, Full::new(Bytes::new()).boxed())
+            .await?;
+        let status = resp.status();
+        let text = read_bounded(resp).await;
+        if status.is_success() || text.contains("BucketAlreadyOwnedByYou") {
+            return Ok(());
+        }
+        bail!("CreateBucket {bucket}: {status}: {text}")
+    }
+
+    /// PUT a small object with a signed payload hash; returns the ETag (without quotes).
+    pub async fn put_small(&self, path: &str, body: Bytes) -> Result<String> {
+        let hash = hex::encode(Sha256::digest(&body));
+        let len = body.len().to_string();
+        let headers = self.sign("PUT", path, &hash, &[("content-length", &len)]);
+        let resp = self
+            .send(Method::PUT, path, headers, Full::new(body).boxed())
+            .await?;
+        etag_of(resp, path).await
+    }
+
+    /// PUT `len` bytes made of `chunks`, streamed with `UNSIGNED-PAYLOAD` and no Content-MD5.
+    pub async fn put_stream(&self, path: &str, len: u64, chunks: Vec<Bytes>) -> Result<String> {
+        let len_text = len.to_string();
+        let headers = self.sign(
+            "PUT",
+            path,
+            sigv4::UNSIGNED_PAYLOAD,
+            &[("content-length", &len_text)],
+        );
+        let frames = futures::stream::iter(
+            chunks
+                .into_iter()
+                .map(|c| Ok::<_, Infallible>(Frame::data(c))),
+        );
+        let resp = self
+            .send(Method::PUT, path, headers, StreamBody::new(frames).boxed())
+            .await?;
+        etag_of(resp, path).await
+    }
+
+    /// GET an object, handing each body chunk to `check` (called with the offset of the chunk).
+    /// Returns the number of body bytes.
+    pub async fn get_with(
+        &self,
+        path: &str,
+        mut check: impl FnMut(u64, &[u8]) -> Result<()>,
+    ) -> Result<u64> {
+        let headers = self.sign("GET", path, EMPTY_PAYLOAD_SHA256, &[]);
+        let resp = self
+            .send(Method::GET, path, headers, Full::new(Bytes::new()).boxed())
+            .await?;
+        let status = resp.status();
+        if status != StatusCode::OK {
+            bail!("GET {path}: {status}: {}", read_bounded(resp).await);
+        }
+        let mut body = resp.into_body();
+        let mut offset = 0u64;
+        while let Some(frame) = body.frame().await {
+            if let Ok(data) = frame?.into_data() {
+                check(offset, &data)?;
+                offset += data.len() as u64;
+            }
+        }
+        Ok(offset)
+    }
+}
+
+async fn etag_of(resp: Response<Incoming>, path: &str) -> Result<String> {
+    let status = resp.status();
+    let etag = resp
+        .headers()
+        .get(http::header::ETAG)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| v.trim_matches('"').to_owned());
+    if !status.is_success() {
+        bail!("PUT {path}: {status}: {}", read_bounded(resp).await);
+    }
+    etag.with_context(|| format!("PUT {path}: no ETag in the response"))
+}
+
+/// Read at most [`MAX_ERROR_BODY`] bytes of a response body as text (for error messages).
+async fn read_bounded(resp: Response<Incoming>) -> String {
+    let mut body = resp.into_body();
+    let mut buf = Vec::new();
+    while buf.len() < MAX_ERROR_BODY {
+        match body.frame().await {
+            Some(Ok(frame)) => {
+                if let Ok(data) = frame.into_data() {
+                    buf.extend_from_slice(&data);
+                }
+            }
+            _ => break,
+        }
+    }
+    buf.truncate(MAX_ERROR_BODY);
+    String::from_utf8_lossy(&buf).into_owned()
+}
