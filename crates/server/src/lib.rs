@@ -1,1 +1,23 @@
-//! The Strongbox server: configuration, HTTP serving, s3s wiring, STS and admin routes.
+//! The Strongbox server: configuration, HTTP serving, s3s wiring (authentication and access
+//! hooks), and the non-S3 routes (health now; STS and admin later).
+//!
+//! A request's path: [`http`] (request id, log line) → s3s (routing, signature verification with
+//! the secret from [`auth`]) → [`routes`] for non-S3 endpoints, or [`access`] (identity and
+//! session token via [`identity`], then the decision) → the object backend.
+
+pub mod access;
+pub mod auth;
+pub mod config;
+pub mod credentials;
+pub mod host;
+pub mod http;
+pub mod identity;
+pub mod logging;
+pub mod routes;
+mod server;
+pub mod shutdown;
+mod state;
+
+pub use self::config::{Config, ConfigErrors, ServerArgs};
+pub use self::credentials::RootCredentials;
+pub use self::server::{Drained, MAX_CLOCK_SKEW_SECS, Server};

@@ -1,0 +1,153 @@
+//! The hyper service in front of s3s: a request id on every response and one log line per
+//! request (target `strongbox::access`, level debug), with signature material redacted.
+
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
+
+use futures::future::BoxFuture;
+use http::header::HeaderName;
+use http::{HeaderValue, Request, Response, StatusCode};
+use hyper::body::Incoming;
+use rand::Rng;
+use s3s::service::S3Service;
+use s3s::{Body, S3Error, S3ErrorCode};
+use tracing::Instrument;
+
+use super::redact::redact_query;
+
+/// The response header that names a request, as S3 and MinIO send it.
+pub const REQUEST_ID_HEADER: HeaderName = HeaderName::from_static("x-amz-request-id");
+
+/// Target of the per-request log line.
+pub const ACCESS_LOG_TARGET: &str = "strongbox::access";
+
+/// A request's id: 16 upper-case hex digits (MinIO's shape), unique within a process.
+/// Stored in the request's extensions, so hooks and handlers can put it in errors and logs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequestId(HeaderValue);
+
+impl RequestId {
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        // Built from hex digits only, so always visible ASCII.
+        self.0.to_str().unwrap_or_default()
+    }
+}
+
+/// Serves one HTTP request by handing it to s3s (which also runs our routes and hooks).
+#[derive(Clone)]
+pub struct HttpService {
+    s3: S3Service,
+    next_id: Arc<AtomicU64>,
+}
+
+impl HttpService {
+    #[must_use]
+    pub fn new(s3: S3Service) -> Self {
+        // Ids count up from a random start: unique in the process, not guessable across restarts.
+        let start = rand::thread_rng().r#gen::<u64>();
+        Self {
+            s3,
+            next_id: Arc::new(AtomicU64::new(start)),
+        }
+    }
+
+    fn next_request_id(&self) -> RequestId {
+        let n = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let v = HeaderValue::from_str(&format!("{n:016X}"))
+            .unwrap_or(HeaderValue::from_static("0000000000000000"));
+        RequestId(v)
+    }
+
+    /// Handles one request; never fails (an internal failure becomes a 500 with an S3 error body).
+    pub async fn handle(&self, req: Request<Body>) -> Response<Body> {
+        let id = self.next_request_id();
+        let mut req = req;
+        req.extensions_mut().insert(id.clone());
+
+        let line = tracing::enabled!(target: ACCESS_LOG_TARGET, tracing::Level::DEBUG).then(|| {
+            RequestLine {
+                method: req.method().to_string(),
+                path: req.uri().path().to_owned(),
+                query: req.uri().query().map(redact_query).unwrap_or_default(),
+            }
+        });
+        let start = Instant::now();
+        let span = tracing::debug_span!("request", id = id.as_str());
+        let result = self.s3.call(req).instrument(span).await;
+        let mut resp = result.unwrap_or_else(|e| {
+            let e: Box<dyn std::error::Error + Send + Sync> = e.into();
+            tracing::error!(request_id = id.as_str(), error = %e, "request failed inside the S3 service");
+            internal_error()
+        });
+        resp.headers_mut().insert(REQUEST_ID_HEADER, id.0.clone());
+
+        if let Some(line) = line {
+            tracing::debug!(
+                target: ACCESS_LOG_TARGET,
+                request_id = id.as_str(),
+                method = %line.method,
+                path = %line.path,
+                query = %line.query,
+                status = resp.status().as_u16(),
+                duration_us = u64::try_from(start.elapsed().as_micros()).unwrap_or(u64::MAX),
+                "request"
+            );
+        }
+        resp
+    }
+}
+
+struct RequestLine {
+    method: String,
+    path: String,
+    query: String,
+}
+
+fn internal_error() -> Response<Body> {
+    S3Error::with_message(
+        S3ErrorCode::InternalError,
+        "We encountered an internal error. Please try again.",
+    )
+    .to_http_response()
+    .unwrap_or_else(|_| {
+        let mut r = Response::new(Body::empty());
+        *r.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
+        r
+    })
+}
+
+impl hyper::service::Service<Request<Incoming>> for HttpService {
+    type Response = Response<Body>;
+    type Error = Infallible;
+    type Future = BoxFuture<'static, Result<Response<Body>, Infallible>>;
+
+    fn call(&self, req: Request<Incoming>) -> Self::Future {
+        let this = self.clone();
+        Box::pin(async move { Ok(this.handle(req.map(Body::from)).await) })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn request_ids_are_distinct_hex() {
+        let svc = HttpService::new(s3s::service::S3ServiceBuilder::new(NoS3).build());
+        let a = svc.next_request_id();
+        let b = svc.next_request_id();
+        assert_ne!(a, b);
+        assert_eq!(a.as_str().len(), 16);
+        assert!(
+            a.as_str()
+                .bytes()
+                .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_lowercase())
+        );
+    }
+
+    struct NoS3;
+    impl s3s::S3 for NoS3 {}
+}

@@ -1,0 +1,286 @@
+//! Who is asking: access key → [`Identity`], and the session-token check, in ONE place.
+//!
+//! Two hooks of s3s call into this module:
+//! - [`crate::auth::Auth`] (`S3Auth::get_secret_key`) asks [`Identities::secret_key`] for the secret
+//!   that s3s verifies the SigV4/SigV2 signature with (header, presigned query, POST form, streaming);
+//! - [`crate::access::Access`] (`S3Access::check`) and every custom route then call [`authenticate`],
+//!   which resolves the verified access key to an [`Identity`] and checks `X-Amz-Security-Token`.
+//!
+//! Issues 3 and 4 add IAM users, service accounts and temporary credentials as new [`Identity`]
+//! variants resolved in [`Identities::resolve`]; the token rule for them lives in
+//! [`check_session_token`]. Nothing else needs to change.
+
+use http::{HeaderMap, Uri};
+use s3s::auth::{Credentials, SecretKey};
+use s3s::{S3Error, S3ErrorCode, S3Result};
+use subtle::ConstantTimeEq;
+
+use crate::credentials::RootCredentials;
+
+/// The header and query parameter that carry a session token.
+pub const SECURITY_TOKEN_HEADER: &str = "x-amz-security-token";
+pub const SECURITY_TOKEN_QUERY: &str = "X-Amz-Security-Token";
+/// Longest session token we look at (MinIO's are well under 4 KiB; AWS allows a few KiB).
+pub const MAX_SESSION_TOKEN_LEN: usize = 16 * 1024;
+
+/// The principal behind a signed request, stored in the request's extensions by the access hook
+/// so that policy evaluation and handlers can read it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Identity {
+    /// The root user: may do everything.
+    Root { access_key: String },
+}
+
+impl Identity {
+    #[must_use]
+    pub fn access_key(&self) -> &str {
+        match self {
+            Self::Root { access_key } => access_key,
+        }
+    }
+}
+
+/// The result of authentication: an identity, or nobody.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Principal {
+    Anonymous,
+    Authenticated(Identity),
+}
+
+/// Everything that maps an access key to a secret and an identity.
+#[derive(Debug)]
+pub struct Identities {
+    root: RootCredentials,
+}
+
+/// An access key that resolved: the secret to verify its signature with and whom it stands for.
+struct Resolved {
+    secret_key: SecretKey,
+    identity: Identity,
+}
+
+impl Identities {
+    #[must_use]
+    pub fn new(root: RootCredentials) -> Self {
+        Self { root }
+    }
+
+    /// The secret that signs requests made with `access_key`.
+    pub fn secret_key(&self, access_key: &str) -> S3Result<SecretKey> {
+        self.resolve(access_key)
+            .map(|r| r.secret_key)
+            .ok_or_else(invalid_access_key)
+    }
+
+    fn resolve(&self, access_key: &str) -> Option<Resolved> {
+        // Constant time on the key's content; only its length can show through timing. The
+        // secret is never compared here: s3s compares signatures in constant time.
+        let is_root: bool = access_key
+            .as_bytes()
+            .ct_eq(self.root.access_key().as_bytes())
+            .into();
+        is_root.then(|| Resolved {
+            secret_key: self.root.secret_key().clone(),
+            identity: Identity::Root {
+                access_key: self.root.access_key().to_owned(),
+            },
+        })
+    }
+}
+
+/// Turns the credentials s3s verified into a [`Principal`], checking the session token.
+///
+/// `credentials` is `None` for an unsigned request. The token is looked for in the
+/// `X-Amz-Security-Token` header and query parameter (header and presigned auth).
+pub fn authenticate(
+    identities: &Identities,
+    credentials: Option<&Credentials>,
+    headers: &HeaderMap,
+    uri: &Uri,
+) -> S3Result<Principal> {
+    let Some(credentials) = credentials else {
+        return Ok(Principal::Anonymous);
+    };
+    let resolved = identities
+        .resolve(&credentials.access_key)
+        .ok_or_else(invalid_access_key)?;
+    let token = session_token(headers, uri)?;
+    check_session_token(&resolved.identity, token.as_deref())?;
+    Ok(Principal::Authenticated(resolved.identity))
+}
+
+/// The rule per kind of identity. Long-term credentials carry no token: a token sent with them is
+/// refused rather than ignored (as MinIO does), so a client never believes it used a session.
+fn check_session_token(identity: &Identity, token: Option<&str>) -> S3Result<()> {
+    match (identity, token) {
+        (Identity::Root { .. }, None) => Ok(()),
+        (Identity::Root { .. }, Some(_)) => Err(invalid_token()),
+    }
+}
+
+/// The session token of a request: at most one, from the header or the query, bounded in size.
+fn session_token(headers: &HeaderMap, uri: &Uri) -> S3Result<Option<String>> {
+    let mut found: Option<String> = None;
+    let mut offer = |value: &str| -> S3Result<()> {
+        if value.len() > MAX_SESSION_TOKEN_LEN {
+            return Err(invalid_token());
+        }
+        match &found {
+            Some(existing) if existing != value => Err(invalid_token()),
+            _ => {
+                found = Some(value.to_owned());
+                Ok(())
+            }
+        }
+    };
+    for value in headers.get_all(SECURITY_TOKEN_HEADER) {
+        offer(value.to_str().map_err(|_| invalid_token())?)?;
+    }
+    if let Some(query) = uri.query() {
+        for pair in query.split('&') {
+            let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+            if name.eq_ignore_ascii_case(SECURITY_TOKEN_QUERY) {
+                offer(&percent_decode(value).ok_or_else(invalid_token)?)?;
+            }
+        }
+    }
+    Ok(found.filter(|t| !t.is_empty()))
+}
+
+/// Decodes `%XX` escapes and `+`, refusing malformed escapes and non-UTF-8 results.
+fn percent_decode(s: &str) -> Option<String> {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'%' => {
+                let hex = bytes.get(i + 1..i + 3)?;
+                let hex = std::str::from_utf8(hex).ok()?;
+                out.push(u8::from_str_radix(hex, 16).ok()?);
+                i += 3;
+            }
+            b'+' => {
+                out.push(b' ');
+                i += 1;
+            }
+            b => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+fn invalid_access_key() -> S3Error {
+    S3Error::with_message(
+        S3ErrorCode::InvalidAccessKeyId,
+        "The Access Key Id you provided does not exist in our records.",
+    )
+}
+
+fn invalid_token() -> S3Error {
+    S3Error::with_message(
+        S3ErrorCode::InvalidToken,
+        "The provided token is malformed or otherwise invalid.",
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn identities() -> Identities {
+        Identities::new(
+            RootCredentials::new("rootuser".into(), SecretKey::from("rootpassword")).unwrap(),
+        )
+    }
+
+    fn creds(ak: &str) -> Credentials {
+        Credentials {
+            access_key: ak.into(),
+            secret_key: SecretKey::from("rootpassword"),
+        }
+    }
+
+    #[test]
+    fn root_key_resolves_and_unknown_key_is_invalid_access_key_id() {
+        let ids = identities();
+        assert_eq!(ids.secret_key("rootuser").unwrap().expose(), "rootpassword");
+        for other in ["rootuse", "rootuserx", "ROOTUSER", ""] {
+            assert_eq!(
+                ids.secret_key(other).unwrap_err().code(),
+                &S3ErrorCode::InvalidAccessKeyId
+            );
+        }
+    }
+
+    #[test]
+    fn authenticate_root_and_anonymous() {
+        let ids = identities();
+        let uri: Uri = "/bucket?list-type=2".parse().unwrap();
+        let h = HeaderMap::new();
+        assert_eq!(
+            authenticate(&ids, None, &h, &uri).unwrap(),
+            Principal::Anonymous
+        );
+        assert_eq!(
+            authenticate(&ids, Some(&creds("rootuser")), &h, &uri).unwrap(),
+            Principal::Authenticated(Identity::Root {
+                access_key: "rootuser".into()
+            })
+        );
+        let err = authenticate(&ids, Some(&creds("nobody")), &h, &uri).unwrap_err();
+        assert_eq!(err.code(), &S3ErrorCode::InvalidAccessKeyId);
+    }
+
+    #[test]
+    fn a_session_token_with_root_credentials_is_refused_in_header_and_query() {
+        let ids = identities();
+        let mut h = HeaderMap::new();
+        h.insert(SECURITY_TOKEN_HEADER, "tok".parse().unwrap());
+        let plain: Uri = "/b".parse().unwrap();
+        let err = authenticate(&ids, Some(&creds("rootuser")), &h, &plain).unwrap_err();
+        assert_eq!(err.code(), &S3ErrorCode::InvalidToken);
+
+        let presigned: Uri = "/b/k?X-Amz-Security-Token=a%2Bb&X-Amz-Signature=00"
+            .parse()
+            .unwrap();
+        let err = authenticate(
+            &ids,
+            Some(&creds("rootuser")),
+            &HeaderMap::new(),
+            &presigned,
+        )
+        .unwrap_err();
+        assert_eq!(err.code(), &S3ErrorCode::InvalidToken);
+    }
+
+    #[test]
+    fn token_sources_must_agree_and_be_bounded() {
+        let mut h = HeaderMap::new();
+        h.insert(SECURITY_TOKEN_HEADER, "a b".parse().unwrap());
+        let same: Uri = "/b?x-amz-security-token=a%20b".parse().unwrap();
+        assert_eq!(session_token(&h, &same).unwrap().as_deref(), Some("a b"));
+        let differ: Uri = "/b?X-Amz-Security-Token=other".parse().unwrap();
+        assert!(session_token(&h, &differ).is_err());
+        let bad_escape: Uri = "/b?X-Amz-Security-Token=%zz".parse().unwrap();
+        assert!(session_token(&HeaderMap::new(), &bad_escape).is_err());
+        let mut big = HeaderMap::new();
+        big.insert(
+            SECURITY_TOKEN_HEADER,
+            "x".repeat(MAX_SESSION_TOKEN_LEN + 1).parse().unwrap(),
+        );
+        assert!(session_token(&big, &"/".parse().unwrap()).is_err());
+        assert_eq!(
+            session_token(
+                &HeaderMap::new(),
+                &"/b?X-Amz-Security-Token=".parse().unwrap()
+            )
+            .unwrap(),
+            None
+        );
+    }
+}

@@ -1,0 +1,108 @@
+//! Endpoints that are not S3 operations, served on the same port through s3s's `S3Route` hook.
+//!
+//! s3s first verifies any signature (so `req.credentials` is trustworthy), then asks
+//! [`Routes::is_match`]. [`Endpoint::classify`] is the one table of non-S3 endpoints; each has its
+//! own file and its own access rule in [`Routes::check_access`]. Issue 3/4 add STS
+//! (`POST /` with `Action=`) and admin (`/minio/admin/v3/...`) here; routes that need a caller
+//! use [`crate::identity::authenticate`] exactly as the S3 access hook does, and read bodies with
+//! [`read_body`], never unbounded.
+
+mod health;
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use http::{Extensions, HeaderMap, Method, Uri};
+use s3s::route::S3Route;
+use s3s::{Body, S3Error, S3ErrorCode, S3Request, S3Response, S3Result};
+
+use crate::state::ServerState;
+
+/// Every non-S3 endpoint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Endpoint {
+    /// `GET|HEAD /minio/health/live`: the process serves HTTP.
+    HealthLive,
+    /// `GET|HEAD /minio/health/ready`: the server takes new requests.
+    HealthReady,
+}
+
+impl Endpoint {
+    /// Which endpoint a request is for, or `None` for S3.
+    #[must_use]
+    pub fn classify(method: &Method, uri: &Uri, _headers: &HeaderMap) -> Option<Self> {
+        let read = method == Method::GET || method == Method::HEAD;
+        match uri.path() {
+            "/minio/health/live" if read => Some(Self::HealthLive),
+            "/minio/health/ready" if read => Some(Self::HealthReady),
+            _ => None,
+        }
+    }
+}
+
+/// The `S3Route` installed in the s3s service.
+#[derive(Debug, Clone)]
+pub struct Routes {
+    state: Arc<ServerState>,
+}
+
+impl Routes {
+    #[must_use]
+    pub fn new(state: Arc<ServerState>) -> Self {
+        Self { state }
+    }
+}
+
+#[async_trait::async_trait]
+impl S3Route for Routes {
+    fn is_match(
+        &self,
+        method: &Method,
+        uri: &Uri,
+        headers: &HeaderMap,
+        extensions: &mut Extensions,
+    ) -> bool {
+        match Endpoint::classify(method, uri, headers) {
+            Some(endpoint) => {
+                extensions.insert(endpoint);
+                true
+            }
+            None => false,
+        }
+    }
+
+    async fn check_access(&self, req: &mut S3Request<Body>) -> S3Result<()> {
+        match endpoint(req)? {
+            // Probes come without credentials (MinIO behaves the same).
+            Endpoint::HealthLive | Endpoint::HealthReady => Ok(()),
+        }
+    }
+
+    async fn call(&self, req: S3Request<Body>) -> S3Result<S3Response<Body>> {
+        match endpoint(&req)? {
+            Endpoint::HealthLive => Ok(health::live()),
+            Endpoint::HealthReady => Ok(health::ready(&self.state)),
+        }
+    }
+}
+
+fn endpoint<T>(req: &S3Request<T>) -> S3Result<Endpoint> {
+    req.extensions
+        .get::<Endpoint>()
+        .copied()
+        .ok_or_else(|| S3Error::with_message(S3ErrorCode::InternalError, "route without endpoint"))
+}
+
+/// Reads a whole request body of at most `limit` bytes; a longer one is `MaxMessageLengthExceeded`.
+pub async fn read_body(body: &mut Body, limit: usize) -> S3Result<Bytes> {
+    use http_body_util::BodyExt;
+    let limited = http_body_util::Limited::new(std::mem::take(body), limit);
+    match limited.collect().await {
+        Ok(collected) => Ok(collected.to_bytes()),
+        Err(e) if e.is::<http_body_util::LengthLimitError>() => Err(S3Error::with_message(
+            S3ErrorCode::MaxMessageLengthExceeded,
+            "Your request was too big.",
+        )),
+        Err(e) => Err(S3Error::with_source(S3ErrorCode::IncompleteBody, e)),
+    }
+}

@@ -1,0 +1,102 @@
+//! Assembling the server: s3s with our hooks, the listener, and the serve loop.
+
+use std::future::Future;
+use std::io;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use s3s::S3;
+use s3s::config::{S3Config, StaticConfigProvider};
+use s3s::service::S3ServiceBuilder;
+use tokio::net::TcpListener;
+
+use crate::access::Access;
+use crate::auth::Auth;
+use crate::config::Config;
+use crate::credentials::RootCredentials;
+use crate::host::Domains;
+use crate::http::{self, HttpService};
+use crate::identity::Identities;
+use crate::routes::Routes;
+use crate::state::ServerState;
+
+/// Largest clock difference accepted in a signed request (and how far in the future a presigned
+/// URL may start), as AWS and MinIO: 15 minutes.
+pub const MAX_CLOCK_SKEW_SECS: u32 = 15 * 60;
+
+/// A bound, not yet serving, server.
+pub struct Server {
+    listener: TcpListener,
+    local_addr: SocketAddr,
+    service: HttpService,
+    state: Arc<ServerState>,
+    shutdown_timeout: Duration,
+}
+
+/// How serving ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Drained {
+    /// Every in-flight request finished within the grace period.
+    Completely,
+    /// The grace period ran out with requests still running.
+    TimedOut,
+}
+
+impl Server {
+    /// Wires `backend` behind authentication, access control and our routes, and binds the
+    /// configured address.
+    pub async fn bind(
+        config: &Config,
+        root: RootCredentials,
+        backend: impl S3,
+    ) -> io::Result<Self> {
+        let identities = Arc::new(Identities::new(root));
+        let state = Arc::new(ServerState::default());
+
+        let mut s3 = S3ServiceBuilder::new(backend);
+        s3.set_auth(Auth::new(Arc::clone(&identities)));
+        s3.set_access(Access::new(identities));
+        s3.set_route(Routes::new(Arc::clone(&state)));
+        if let Some(domains) = Domains::new(&config.domains) {
+            s3.set_host(domains);
+        }
+        let mut s3_config = S3Config::default();
+        s3_config.presigned_url_max_skew_time_secs = MAX_CLOCK_SKEW_SECS;
+        s3.set_config(Arc::new(StaticConfigProvider::new(Arc::new(s3_config))));
+
+        let listener = http::bind(&config.listen).await?;
+        let local_addr = listener.local_addr()?;
+        Ok(Self {
+            listener,
+            local_addr,
+            service: HttpService::new(s3.build()),
+            state,
+            shutdown_timeout: config.shutdown_timeout,
+        })
+    }
+
+    /// The address actually bound (with the real port when the configured one was 0).
+    #[must_use]
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// Serves until `shutdown` resolves, then drains in-flight requests for at most the configured
+    /// shutdown timeout.
+    pub async fn serve(self, shutdown: impl Future<Output = ()>) -> Drained {
+        let done = http::serve(
+            self.listener,
+            self.service,
+            self.state,
+            shutdown,
+            self.shutdown_timeout,
+        )
+        .await;
+        if done {
+            Drained::Completely
+        } else {
+            Drained::TimedOut
+        }
+    }
+}
