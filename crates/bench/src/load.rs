@@ -25,6 +25,8 @@ pub struct RequestTemplate {
 }
 
 impl RequestTemplate {
+    /// `path` is raw (not percent-encoded), as given to the signer.
+    /// `path` is raw (not percent-encoded), as given to the signer.
     pub fn new(path: &str, headers: &[(String, String)]) -> Result<Self> {
         let mut map = HeaderMap::new();
         for (name, value) in headers {
@@ -34,7 +36,7 @@ impl RequestTemplate {
             );
         }
         Ok(Self {
-            path: path.to_owned(),
+            path: crate::sigv4::uri_encode(path, true),
             headers: map,
         })
     }

@@ -10,6 +10,8 @@ mod report;
 mod s3client;
 mod servers;
 mod sigv4;
+#[cfg(test)]
+mod sigv4_interop;
 
 use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand};

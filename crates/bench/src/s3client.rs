@@ -72,7 +72,9 @@ impl S3Client {
         let (mut sender, conn) =
             hyper::client::conn::http1::handshake::<_, Body>(TokioIo::new(stream)).await?;
         tokio::spawn(conn);
-        let mut builder = Request::builder().method(method).uri(path);
+        let mut builder = Request::builder()
+            .method(method)
+            .uri(sigv4::uri_encode(path, true));
         for (name, value) in &headers {
             builder = builder.header(name, value);
         }
