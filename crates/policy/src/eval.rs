@@ -1,0 +1,322 @@
+//! Evaluation: a request against a set of named policies, returning which statement decided.
+//!
+//! Order (spec §12.3): any matching Deny → [`Decision::ExplicitDeny`]; else any matching Allow →
+//! [`Decision::Allow`]; else [`Decision::ImplicitDeny`]. Resource matching applies to S3 actions only;
+//! admin, KMS and STS requests skip it (spec §12.3).
+
+use std::collections::HashSet;
+use std::fmt;
+use std::sync::Arc;
+
+use crate::action::{Action, Service};
+use crate::document::{Effect, Policy, ResourcePattern, Statement};
+use crate::values::ConditionValues;
+
+/// What is being asked: an action on a resource, with the request's condition values (which also
+/// carry the principal's policy variables: `aws:username`, `jwt:sub`, ...).
+#[derive(Debug, Clone)]
+pub struct Request<'a> {
+    action: Action,
+    bucket: &'a str,
+    object: Option<&'a str>,
+    /// `bucket` or `bucket/object`: the text resource patterns are matched against.
+    resource: String,
+    values: &'a ConditionValues,
+}
+
+impl<'a> Request<'a> {
+    /// `bucket` may be empty (ListAllMyBuckets, admin and STS calls); `object` is `None` for
+    /// bucket-level requests.
+    pub fn new(
+        action: Action,
+        bucket: &'a str,
+        object: Option<&'a str>,
+        values: &'a ConditionValues,
+    ) -> Self {
+        let resource = match object {
+            Some(o) => {
+                let mut r = String::with_capacity(bucket.len() + 1 + o.len());
+                r.push_str(bucket);
+                r.push('/');
+                r.push_str(o);
+                r
+            }
+            None => bucket.to_owned(),
+        };
+        Request {
+            action,
+            bucket,
+            object,
+            resource,
+            values,
+        }
+    }
+
+    pub fn action(&self) -> Action {
+        self.action
+    }
+    pub fn bucket(&self) -> &str {
+        self.bucket
+    }
+    pub fn object(&self) -> Option<&str> {
+        self.object
+    }
+    pub fn values(&self) -> &ConditionValues {
+        self.values
+    }
+    /// The same request for another action (e.g. the deny-only `s3:DeleteObjectVersion` check).
+    pub fn with_action(&self, action: Action) -> Request<'a> {
+        Request {
+            action,
+            ..self.clone()
+        }
+    }
+}
+
+/// Names the statement that decided: the policy's name, its position and its `Sid`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StatementRef<'a> {
+    pub policy: &'a str,
+    pub index: usize,
+    pub sid: Option<&'a str>,
+}
+
+impl fmt::Display for StatementRef<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "policy {:?} statement #{}", self.policy, self.index)?;
+        if let Some(sid) = self.sid {
+            write!(f, " (Sid {sid:?})")?;
+        }
+        Ok(())
+    }
+}
+
+/// The outcome of an evaluation, with its reason. Not a bool: log it, then branch on it.
+#[must_use]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decision<'a> {
+    Allow(StatementRef<'a>),
+    ExplicitDeny(StatementRef<'a>),
+    ImplicitDeny,
+}
+
+impl<'a> Decision<'a> {
+    pub fn is_allowed(&self) -> bool {
+        matches!(self, Decision::Allow(_))
+    }
+    /// The deciding statement (`None` for an implicit deny).
+    pub fn statement(&self) -> Option<StatementRef<'a>> {
+        match self {
+            Decision::Allow(s) | Decision::ExplicitDeny(s) => Some(*s),
+            Decision::ImplicitDeny => None,
+        }
+    }
+}
+
+impl fmt::Display for Decision<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Decision::Allow(s) => write!(f, "allowed by {s}"),
+            Decision::ExplicitDeny(s) => write!(f, "denied by {s}"),
+            Decision::ImplicitDeny => f.write_str("denied: no statement allows"),
+        }
+    }
+}
+
+/// Who is asking, for bucket-policy `Principal` matching.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Principal<'a> {
+    /// An unsigned request: only `"*"` principals match.
+    Anonymous,
+    /// An authenticated principal, matched against `AWS` entries (with wildcards).
+    Arn(&'a str),
+}
+
+impl ResourcePattern {
+    fn matches(&self, req: &Request<'_>) -> bool {
+        self.pattern.matches(&req.resource, req.values)
+            || (req.object.is_none()
+                && self
+                    .bucket_alias
+                    .as_ref()
+                    .is_some_and(|p| p.matches(req.bucket, req.values)))
+    }
+}
+
+impl Statement {
+    /// Whether the statement applies to `req` (action, resource for S3 actions, conditions).
+    pub(crate) fn matches(&self, req: &Request<'_>) -> bool {
+        if !self.actions.contains(req.action) {
+            return false;
+        }
+        if req.action.service() == Service::S3 {
+            let Some(r) = &self.resource else {
+                return false;
+            };
+            if r.patterns.iter().any(|p| p.matches(req)) == r.negated {
+                return false;
+            }
+        }
+        self.conditions.iter().all(|c| c.evaluate(req.values))
+    }
+
+    fn principal_matches(&self, who: Principal<'_>) -> bool {
+        let Some(p) = &self.principal else {
+            return false;
+        };
+        let hit = match who {
+            Principal::Anonymous => p.aws.iter().any(|a| a == "*"),
+            Principal::Arn(arn) => p
+                .patterns
+                .iter()
+                .any(|pat| pat.matches(arn, ConditionValues::empty())),
+        };
+        hit != p.negated
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Slot {
+    policy: u32,
+    statement: u32,
+}
+
+/// Named policies merged for evaluation: statements concatenated, duplicates dropped (spec §12.3),
+/// Deny statements checked first.
+#[derive(Debug, Clone, Default)]
+pub struct PolicySet {
+    policies: Vec<(String, Arc<Policy>)>,
+    deny: Vec<Slot>,
+    allow: Vec<Slot>,
+    seen: HashSet<String>,
+}
+
+impl PolicySet {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// A set holding one policy.
+    pub fn single(name: impl Into<String>, policy: Arc<Policy>) -> Self {
+        let mut s = Self::new();
+        s.add(name, policy);
+        s
+    }
+
+    /// Adds a named policy. A policy name already present is ignored, as is any statement equal to
+    /// one already present.
+    pub fn add(&mut self, name: impl Into<String>, policy: Arc<Policy>) {
+        let name = name.into();
+        if self.policies.iter().any(|(n, _)| *n == name) {
+            return;
+        }
+        let p = self.policies.len() as u32;
+        for (i, st) in policy.statements.iter().enumerate() {
+            if !self.seen.insert(st.dedup_key.clone()) {
+                continue;
+            }
+            let slot = Slot {
+                policy: p,
+                statement: i as u32,
+            };
+            match st.effect {
+                Effect::Deny => self.deny.push(slot),
+                Effect::Allow => self.allow.push(slot),
+            }
+        }
+        self.policies.push((name, policy));
+    }
+
+    /// Names of the policies in the set.
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.policies.iter().map(|(n, _)| n.as_str())
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.policies.is_empty()
+    }
+
+    fn get(&self, slot: Slot) -> (&Statement, StatementRef<'_>) {
+        let (name, policy) = &self.policies[slot.policy as usize];
+        let st = &policy.statements[slot.statement as usize];
+        (
+            st,
+            StatementRef {
+                policy: name,
+                index: slot.statement as usize,
+                sid: st.sid.as_deref(),
+            },
+        )
+    }
+
+    fn first_match(
+        &self,
+        slots: &[Slot],
+        req: &Request<'_>,
+        who: Option<Principal<'_>>,
+    ) -> Option<StatementRef<'_>> {
+        slots.iter().find_map(|s| {
+            let (st, r) = self.get(*s);
+            let applies = who.is_none_or(|w| st.principal_matches(w));
+            (applies && st.matches(req)).then_some(r)
+        })
+    }
+
+    /// Identity-policy evaluation (Principal ignored).
+    pub fn evaluate(&self, req: &Request<'_>) -> Decision<'_> {
+        self.decide(req, None)
+    }
+
+    /// Bucket-policy evaluation: only statements whose `Principal` matches `who` apply.
+    pub fn evaluate_bucket(&self, req: &Request<'_>, who: Principal<'_>) -> Decision<'_> {
+        self.decide(req, Some(who))
+    }
+
+    /// The Deny statement that matches `req`, if any (MinIO's deny-only checks).
+    pub fn explicit_deny(&self, req: &Request<'_>) -> Option<StatementRef<'_>> {
+        self.first_match(&self.deny, req, None)
+    }
+
+    fn decide(&self, req: &Request<'_>, who: Option<Principal<'_>>) -> Decision<'_> {
+        if let Some(r) = self.first_match(&self.deny, req, who) {
+            return Decision::ExplicitDeny(r);
+        }
+        match self.first_match(&self.allow, req, who) {
+            Some(r) => Decision::Allow(r),
+            None => Decision::ImplicitDeny,
+        }
+    }
+}
+
+/// Whose permissions a session policy is intersected with.
+#[derive(Debug, Clone, Copy)]
+pub enum Parent<'a> {
+    /// Root-parented credentials: the parent allows everything (spec §12.2).
+    Owner,
+    /// The parent's merged policies.
+    Policies(&'a PolicySet),
+}
+
+/// Session-policy intersection (spec §11): allowed iff the session policy allows and the parent
+/// allows; a Deny on either side denies. An Allow names the parent's statement (or the session
+/// statement when the parent is the owner).
+pub fn evaluate_session<'a>(
+    parent: Parent<'a>,
+    session: &'a PolicySet,
+    req: &Request<'_>,
+) -> Decision<'a> {
+    let s = session.evaluate(req);
+    if let Decision::ExplicitDeny(_) = s {
+        return s;
+    }
+    let p = match parent {
+        Parent::Owner => None,
+        Parent::Policies(set) => Some(set.evaluate(req)),
+    };
+    match (s, p) {
+        (_, Some(d @ Decision::ExplicitDeny(_))) => d,
+        (Decision::Allow(sr), None) => Decision::Allow(sr),
+        (Decision::Allow(_), Some(d @ Decision::Allow(_))) => d,
+        _ => Decision::ImplicitDeny,
+    }
+}
