@@ -1,0 +1,299 @@
+//! Zero-write issuance and lookup-free verification of temporary credentials.
+//!
+//! **Session token**: compact JWS `base64url(header).base64url(payload).base64url(sig)`,
+//! header `{"alg":"HS512","typ":"JWT","kid":"<kid>"}`, `sig = HMAC-SHA512(K_sign[kid],
+//! header "." payload)`. Verification accepts only `HS512` and only kids the ring still holds.
+//!
+//! **Secret key**: never stored and never in the token. It is *derived*:
+//! `secret = enc(HMAC-SHA512(K_derive[kid], lp(kid) ‖ lp(accessKey) ‖ lp(jti))[..30])`
+//! where `lp` is a 2-byte big-endian length prefix, `jti` is a 128-bit random nonce claim and
+//! `enc` is MinIO's secret alphabet (40 chars). Anyone holding the key ring and the token can
+//! recompute it; anyone without the ring learns nothing about it from the token (HMAC is a PRF
+//! under a key the token does not contain, and `K_derive` is independent of the signing key).
+//! Issuing therefore writes nothing; every node that shares the ring verifies every credential.
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use hmac::Mac;
+use rand::RngCore;
+use serde::{Deserialize, Serialize};
+use subtle::ConstantTimeEq;
+use time::OffsetDateTime;
+use zeroize::Zeroizing;
+
+use crate::claims::{Claims, Payload};
+use crate::credentials::{
+    SECRET_KEY_BYTES, SecretKey, SessionToken, encode_secret, generate_access_key,
+};
+use crate::duration::SessionDuration;
+use crate::error::StsError;
+use crate::keyring::{KeyRing, StsKey, finalize64};
+
+/// Tokens longer than this are rejected before any decoding.
+pub const MAX_TOKEN_BYTES: usize = 16 * 1024;
+/// The one algorithm we sign with and accept.
+pub const TOKEN_ALG: &str = "HS512";
+
+/// What `issue` hands back: everything the STS response needs.
+#[derive(Debug, Clone)]
+pub struct IssuedCredential {
+    pub access_key: String,
+    pub secret_key: SecretKey,
+    pub session_token: SessionToken,
+    pub expiration: OffsetDateTime,
+    /// The claims as signed (reserved names removed from `extra`), for the audit record.
+    pub claims: Claims,
+}
+
+/// A session token that verified: signed by a live key, unexpired at the given time, and
+/// belonging to the access key that presented it. Only [`resolve`] makes one.
+#[derive(Debug, Clone)]
+pub struct VerifiedSession {
+    access_key: String,
+    secret_key: SecretKey,
+    claims: Claims,
+    issued_at_ns: i64,
+    expiration: OffsetDateTime,
+    kid: String,
+    jti: String,
+}
+
+impl VerifiedSession {
+    pub fn access_key(&self) -> &str {
+        &self.access_key
+    }
+    /// The derived secret: give it to the SigV4 verifier.
+    pub fn secret_key(&self) -> &SecretKey {
+        &self.secret_key
+    }
+    pub fn claims(&self) -> &Claims {
+        &self.claims
+    }
+    pub fn parent(&self) -> &str {
+        &self.claims.parent
+    }
+    /// Issue instant, Unix nanoseconds (what revocation cut-offs compare with).
+    pub fn issued_at_ns(&self) -> i64 {
+        self.issued_at_ns
+    }
+    pub fn expiration(&self) -> OffsetDateTime {
+        self.expiration
+    }
+    /// The key id that signed the token.
+    pub fn kid(&self) -> &str {
+        &self.kid
+    }
+    /// The token's unique id (`jti`).
+    pub fn token_id(&self) -> &str {
+        &self.jti
+    }
+}
+
+/// Why a presented temporary credential was refused. Client-facing codes via
+/// [`TokenError::s3_code`]; the variant itself is for the log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum TokenError {
+    #[error("session token larger than {MAX_TOKEN_BYTES} bytes")]
+    TooLarge,
+    #[error("session token malformed")]
+    Malformed,
+    #[error("session token algorithm not accepted")]
+    UnsupportedAlgorithm,
+    #[error("session token signed by an unknown or retired key")]
+    UnknownKey,
+    #[error("session token signature invalid")]
+    BadSignature,
+    #[error("session token belongs to another access key")]
+    AccessKeyMismatch,
+    #[error("session token expired")]
+    Expired,
+    #[error("session revoked")]
+    Revoked,
+}
+
+impl TokenError {
+    /// The S3 error code (spec §4.4): `ExpiredToken` when expired, else `InvalidTokenId`.
+    pub fn s3_code(self) -> &'static str {
+        match self {
+            TokenError::Expired => "ExpiredToken",
+            _ => "InvalidTokenId",
+        }
+    }
+    /// HTTP status: 400 for `ExpiredToken` (AWS S3), 403 for `InvalidTokenId` (MinIO).
+    pub fn s3_status(self) -> u16 {
+        match self {
+            TokenError::Expired => 400,
+            _ => 403,
+        }
+    }
+    pub fn s3_message(self) -> &'static str {
+        match self {
+            TokenError::Expired => "The provided token has expired.",
+            _ => "The security token included in the request is invalid",
+        }
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Header<'a> {
+    alg: &'a str,
+    typ: &'a str,
+    kid: &'a str,
+}
+
+/// Mint a temporary credential. Writes nothing: the secret is derived, the rest is signed into
+/// the token. Uses the ring's active key. Fails only if the claims make the token larger than
+/// [`MAX_TOKEN_BYTES`] (400 `InvalidParameterValue`).
+pub fn issue(
+    ring: &KeyRing,
+    claims: Claims,
+    now: OffsetDateTime,
+    duration: SessionDuration,
+) -> Result<IssuedCredential, StsError> {
+    let mut rng = rand::thread_rng(); // ChaCha-based CSPRNG seeded from the OS
+    let access_key = generate_access_key(&mut rng);
+    let mut nonce = [0u8; 16];
+    rng.fill_bytes(&mut nonce);
+    let jti = URL_SAFE_NO_PAD.encode(nonce);
+
+    let exp = duration.expires_at_unix(now);
+    let iat_ns = i64::try_from(now.unix_timestamp_nanos()).unwrap_or(i64::MAX);
+    let key = ring.active_key();
+    let payload = Payload::build(claims.clone(), access_key.clone(), jti.clone(), iat_ns, exp);
+    let token = sign(key, &payload)?;
+    let secret_key = derive_secret(key, &access_key, &jti);
+    let expiration = OffsetDateTime::from_unix_timestamp(exp).map_err(|_| StsError::internal())?;
+    let mut claims = claims;
+    claims
+        .extra
+        .retain(|k, _| !crate::claims::RESERVED_CLAIMS.contains(&k.as_str()));
+    Ok(IssuedCredential {
+        access_key,
+        secret_key,
+        session_token: SessionToken::new(token),
+        expiration,
+        claims,
+    })
+}
+
+fn sign(key: &StsKey, payload: &Payload) -> Result<String, StsError> {
+    let header = Header {
+        alg: TOKEN_ALG,
+        typ: "JWT",
+        kid: key.kid(),
+    };
+    let header = serde_json::to_vec(&header).map_err(|_| StsError::internal())?;
+    let payload = serde_json::to_vec(payload).map_err(|_| StsError::internal())?;
+    let mut token = String::with_capacity((header.len() + payload.len()) * 4 / 3 + 100);
+    URL_SAFE_NO_PAD.encode_string(&header, &mut token);
+    token.push('.');
+    URL_SAFE_NO_PAD.encode_string(&payload, &mut token);
+    let sig = key
+        .signer()
+        .chain_update(token.as_bytes())
+        .finalize()
+        .into_bytes();
+    token.push('.');
+    URL_SAFE_NO_PAD.encode_string(sig, &mut token);
+    if token.len() > MAX_TOKEN_BYTES {
+        return Err(StsError::invalid_parameter(format!(
+            "the session token would exceed {MAX_TOKEN_BYTES} bytes; the identity carries too many claims"
+        )));
+    }
+    Ok(token)
+}
+
+fn derive_secret(key: &StsKey, access_key: &str, jti: &str) -> SecretKey {
+    let mut m = key.deriver();
+    for part in [key.kid(), access_key, jti] {
+        // All three are short ASCII (kid ≤ 64, access key 20, jti 22): u16 never truncates.
+        let len = u16::try_from(part.len()).unwrap_or(u16::MAX);
+        m.update(&len.to_be_bytes());
+        m.update(part.as_bytes());
+    }
+    let full = finalize64(m);
+    let mut raw = Zeroizing::new([0u8; SECRET_KEY_BYTES]);
+    raw.copy_from_slice(&full[..SECRET_KEY_BYTES]);
+    encode_secret(&raw)
+}
+
+/// Verify `session_token` as presented with `access_key` at `now`, and recover the
+/// credential's secret key. No lookup: the ring is all it needs. Revocation is a separate
+/// check ([`crate::revocation::RevocationSet::check`]); the caller must run it too.
+///
+/// Order: size (before decoding) → 3 segments → header (`HS512`, `JWT`, known live kid) →
+/// constant-time signature → payload → access key matches → `exp` (valid iff `now < exp`).
+pub fn resolve(
+    ring: &KeyRing,
+    access_key: &str,
+    session_token: &str,
+    now: OffsetDateTime,
+) -> Result<VerifiedSession, TokenError> {
+    if session_token.len() > MAX_TOKEN_BYTES {
+        return Err(TokenError::TooLarge);
+    }
+    let mut parts = session_token.split('.');
+    let (Some(h64), Some(p64), Some(s64), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return Err(TokenError::Malformed);
+    };
+    let header_bytes = URL_SAFE_NO_PAD
+        .decode(h64)
+        .map_err(|_| TokenError::Malformed)?;
+    let header: Header<'_> =
+        serde_json::from_slice(&header_bytes).map_err(|_| TokenError::Malformed)?;
+    if header.alg != TOKEN_ALG {
+        return Err(TokenError::UnsupportedAlgorithm);
+    }
+    if header.typ != "JWT" {
+        return Err(TokenError::Malformed);
+    }
+    let now_s = now.unix_timestamp();
+    let key = ring
+        .verifying_key(header.kid, now_s)
+        .ok_or(TokenError::UnknownKey)?;
+    let sig = URL_SAFE_NO_PAD
+        .decode(s64)
+        .map_err(|_| TokenError::BadSignature)?;
+    let signed_len = h64.len() + 1 + p64.len();
+    key.signer()
+        .chain_update(&session_token.as_bytes()[..signed_len])
+        .verify_slice(&sig)
+        .map_err(|_| TokenError::BadSignature)?;
+
+    let payload_bytes = URL_SAFE_NO_PAD
+        .decode(p64)
+        .map_err(|_| TokenError::Malformed)?;
+    let payload: Payload =
+        serde_json::from_slice(&payload_bytes).map_err(|_| TokenError::Malformed)?;
+    let (claims, meta) = payload.into_claims().ok_or(TokenError::Malformed)?;
+    let same_key: bool = meta
+        .access_key
+        .as_bytes()
+        .ct_eq(access_key.as_bytes())
+        .into();
+    if !same_key {
+        return Err(TokenError::AccessKeyMismatch);
+    }
+    if now_s >= meta.exp {
+        return Err(TokenError::Expired);
+    }
+    let expiration =
+        OffsetDateTime::from_unix_timestamp(meta.exp).map_err(|_| TokenError::Malformed)?;
+    let secret_key = derive_secret(key, &meta.access_key, &meta.jti);
+    Ok(VerifiedSession {
+        access_key: meta.access_key,
+        secret_key,
+        claims,
+        issued_at_ns: meta.iat_ns,
+        expiration,
+        kid: key.kid().to_string(),
+        jti: meta.jti,
+    })
+}
+
+#[cfg(test)]
+#[path = "token_tests.rs"]
+mod tests;
