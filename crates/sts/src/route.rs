@@ -116,7 +116,8 @@ mod tests {
 
     #[test]
     fn route_table() {
-        let cases: &[(&str, Option<&str>, bool, &str, Option<StsRoute>)] = &[
+        type Case<'a> = (&'a str, Option<&'a str>, bool, &'a str, Option<StsRoute>);
+        let cases: &[Case<'_>] = &[
             ("POST", FORM, true, "", Some(StsRoute::Signed)),
             ("POST", FORM, false, "", Some(StsRoute::Unsigned)),
             ("GET", FORM, true, "", None),
