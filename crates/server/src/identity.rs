@@ -20,8 +20,8 @@ use crate::credentials::RootCredentials;
 /// The header and query parameter that carry a session token.
 pub const SECURITY_TOKEN_HEADER: &str = "x-amz-security-token";
 pub const SECURITY_TOKEN_QUERY: &str = "X-Amz-Security-Token";
-/// Longest session token we look at (MinIO's are well under 4 KiB; AWS allows a few KiB).
-pub const MAX_SESSION_TOKEN_LEN: usize = 16 * 1024;
+/// Longest session token we look at (MinIO's parser stops at 64 KiB too).
+pub const MAX_SESSION_TOKEN_LEN: usize = 64 * 1024;
 
 /// The principal behind a signed request, stored in the request's extensions by the access hook
 /// so that policy evaluation and handlers can read it.
@@ -99,13 +99,20 @@ pub fn authenticate(
     headers: &HeaderMap,
     uri: &Uri,
 ) -> S3Result<Principal> {
+    let token = session_token(headers, uri)?;
     let Some(credentials) = credentials else {
-        return Ok(Principal::Anonymous);
+        // A token on an unsigned request names a session nobody proved to own.
+        return match token {
+            None => Ok(Principal::Anonymous),
+            Some(_) => Err(S3Error::with_message(
+                S3ErrorCode::AccessDenied,
+                "No AWSAccessKey was presented",
+            )),
+        };
     };
     let resolved = identities
         .resolve(&credentials.access_key)
         .ok_or_else(invalid_access_key)?;
-    let token = session_token(headers, uri)?;
     check_session_token(&resolved.identity, token.as_deref())?;
     Ok(Principal::Authenticated(resolved.identity))
 }
@@ -181,11 +188,15 @@ fn invalid_access_key() -> S3Error {
     )
 }
 
+/// MinIO's code and status for every session-token mismatch (spec §4.4): `InvalidTokenId`, 403.
 fn invalid_token() -> S3Error {
-    S3Error::with_message(
-        S3ErrorCode::InvalidToken,
-        "The provided token is malformed or otherwise invalid.",
-    )
+    let code = S3ErrorCode::from_bytes(b"InvalidTokenId").unwrap_or(S3ErrorCode::InvalidToken);
+    let mut e = S3Error::with_message(
+        code,
+        "The security token included in the request is invalid",
+    );
+    e.set_status_code(http::StatusCode::FORBIDDEN);
+    e
 }
 
 #[cfg(test)]
@@ -243,7 +254,11 @@ mod tests {
         h.insert(SECURITY_TOKEN_HEADER, "tok".parse().unwrap());
         let plain: Uri = "/b".parse().unwrap();
         let err = authenticate(&ids, Some(&creds("rootuser")), &h, &plain).unwrap_err();
-        assert_eq!(err.code(), &S3ErrorCode::InvalidToken);
+        assert_eq!(err.code().as_str(), "InvalidTokenId");
+        assert_eq!(err.status_code(), Some(http::StatusCode::FORBIDDEN));
+        // A token without any signature is refused too, not treated as anonymous.
+        let err = authenticate(&ids, None, &h, &plain).unwrap_err();
+        assert_eq!(err.code(), &S3ErrorCode::AccessDenied);
 
         let presigned: Uri = "/b/k?X-Amz-Security-Token=a%2Bb&X-Amz-Signature=00"
             .parse()
@@ -255,7 +270,7 @@ mod tests {
             &presigned,
         )
         .unwrap_err();
-        assert_eq!(err.code(), &S3ErrorCode::InvalidToken);
+        assert_eq!(err.code().as_str(), "InvalidTokenId");
     }
 
     #[test]

@@ -23,7 +23,7 @@ const CAPPED_TARGETS: &[&str] = &["s3s", "h2"];
 /// Installs the global subscriber. Call once, before anything logs.
 pub fn init(config: &LogConfig) -> anyhow::Result<()> {
     let filter = EnvFilter::builder().parse(effective_filter(&config.filter))?;
-    let cap = filter_fn(|meta| allowed(meta));
+    let cap = filter_fn(allowed);
     let ansi = std::io::stdout().is_terminal();
     let registry = tracing_subscriber::registry().with(filter);
     match config.format {
@@ -108,7 +108,7 @@ mod tests {
             .with(
                 tracing_subscriber::fmt::layer()
                     .with_writer(move || writer.clone())
-                    .with_filter(filter_fn(|m| allowed(m))),
+                    .with_filter(filter_fn(allowed)),
             );
         tracing::subscriber::with_default(subscriber, || {
             tracing::debug!(target: "s3s::ops::signature", signature = "deadbeef", "signature mismatch");

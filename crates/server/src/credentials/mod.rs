@@ -133,6 +133,24 @@ fn check_secret_key(secret: &str) -> Result<(), CredentialProblem> {
     Ok(())
 }
 
+/// What the operator sees once, on stdout, when credentials were just generated.
+#[must_use]
+pub fn first_start_notice(
+    creds: &RootCredentials,
+    path: &std::path::Path,
+) -> zeroize::Zeroizing<String> {
+    zeroize::Zeroizing::new(format!(
+        "\nStrongbox generated root credentials for this data directory.\n\
+         They are shown only this once and kept in {} (mode 0600):\n\n\
+         \x20  RootUser: {}\n\
+         \x20  RootPass: {}\n\n\
+         Set MINIO_ROOT_USER and MINIO_ROOT_PASSWORD to choose your own.\n",
+        path.display(),
+        creds.access_key(),
+        creds.secret_key().expose()
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
