@@ -15,7 +15,8 @@
 //!
 //! On every S3/admin request with a temporary access key: [`token::resolve`] →
 //! [`token::VerifiedSession`] (its `secret_key` goes to SigV4 verification), then
-//! [`revocation::RevocationSet::check`].
+//! [`revocation::RevocationSet::check`] — both done, with the §4.4 token-presence rules, by
+//! [`request_auth::check_credentials`].
 
 pub mod audit;
 pub mod claims;
@@ -26,6 +27,7 @@ pub mod error;
 pub mod keyring;
 pub mod params;
 pub mod ratelimit;
+pub mod request_auth;
 pub mod revocation;
 pub mod route;
 pub mod token;

@@ -83,6 +83,19 @@ impl VerifiedSession {
     pub fn kid(&self) -> &str {
         &self.kid
     }
+    /// MinIO's "owner" flag (spec §4.4 step 5, §17 items 11 and 19): an AssumeRole session of
+    /// root with no session policy has root's full rights; with a session policy it is limited
+    /// by it (MinIO #12947). Only `Provider::Builtin` sessions can be root's.
+    pub fn is_owner(&self, root_access_key: &str) -> bool {
+        self.claims.provider == crate::claims::Provider::Builtin
+            && self.claims.session_policy.is_none()
+            && bool::from(
+                self.claims
+                    .parent
+                    .as_bytes()
+                    .ct_eq(root_access_key.as_bytes()),
+            )
+    }
     /// The token's unique id (`jti`).
     pub fn token_id(&self) -> &str {
         &self.jti
@@ -151,6 +164,10 @@ pub fn issue(
     now: OffsetDateTime,
     duration: SessionDuration,
 ) -> Result<IssuedCredential, StsError> {
+    if claims.parent.is_empty() {
+        // Every credential needs a parent (MinIO refuses to persist one without); a caller bug.
+        return Err(StsError::internal());
+    }
     let mut rng = rand::thread_rng(); // ChaCha-based CSPRNG seeded from the OS
     let access_key = generate_access_key(&mut rng);
     let mut nonce = [0u8; 16];

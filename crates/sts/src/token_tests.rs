@@ -422,3 +422,84 @@ proptest! {
         prop_assert_eq!(resolve(&r, &ak, tok, at(T0)).unwrap_err(), TokenError::AccessKeyMismatch);
     }
 }
+
+#[test]
+fn empty_parent_refused() {
+    let r = ring();
+    let e = issue(
+        &r,
+        Claims::new("", Provider::Builtin),
+        at(T0),
+        for_tests(900),
+    )
+    .unwrap_err();
+    assert_eq!(e.code(), crate::error::StsErrorCode::InternalError);
+}
+
+/// MinIO #8826: presigned URLs carry the token in the query; ours needs no escaping there.
+#[test]
+fn minio_8826_token_is_query_safe() {
+    let r = ring();
+    let mut c = claims();
+    c.extra.insert("note".into(), json!("a&b=c d/é"));
+    let i = issue(&r, c, at(T0), for_tests(900)).unwrap();
+    assert!(
+        i.session_token
+            .expose()
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.')
+    );
+}
+
+/// MinIO #19072: an expired credential is refused and yields no secret.
+#[test]
+fn minio_19072_expired_credential_yields_nothing() {
+    let r = ring();
+    let c = issue_900(&r);
+    let e = resolve(&r, &c.access_key, c.session_token.expose(), at(T0 + 10_000)).unwrap_err();
+    assert_eq!(e, TokenError::Expired);
+}
+
+/// MinIO #12773: a session policy must reach the request path intact (it once broke AssumeRole
+/// session policies wholesale).
+#[test]
+fn minio_12773_session_policy_survives_issue_and_resolve_byte_for_byte() {
+    let r = ring();
+    let json = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["s3:GetObject"],"Resource":["arn:aws:s3:::b/*"]}]}"#;
+    let mut c = claims();
+    c.session_policy = Some(SessionPolicyJson::new(json.into()).unwrap());
+    let i = issue(&r, c, at(T0), for_tests(900)).unwrap();
+    let v = resolve(&r, &i.access_key, i.session_token.expose(), at(T0)).unwrap();
+    assert_eq!(v.claims().session_policy.as_ref().unwrap().as_str(), json);
+    assert!(!v.is_owner("alice"));
+}
+
+/// GHSA-jjjj-jwhf-8rgr (spec §17 item 1): a session with a session policy — whatever its
+/// parent — is never "owner", so the evaluator must require the session policy to allow every
+/// action, own-account admin operations included.
+#[test]
+fn ghsa_jjjj_jwhf_8rgr_session_policy_session_is_never_owner() {
+    let r = ring();
+    for parent in ["minioadmin", "alice"] {
+        let mut c = Claims::new(parent, Provider::Builtin);
+        c.session_policy =
+            Some(SessionPolicyJson::new(r#"{"Version":"2012-10-17"}"#.into()).unwrap());
+        let i = issue(&r, c, at(T0), for_tests(900)).unwrap();
+        let v = resolve(&r, &i.access_key, i.session_token.expose(), at(T0)).unwrap();
+        assert!(!v.is_owner(parent));
+        assert!(v.claims().session_policy.is_some());
+    }
+}
+
+/// MinIO #20387 (spec §17 item 21): an unknown `kid` is a clean refusal, not a nil-key error.
+#[test]
+fn minio_20387_unknown_kid_is_clean_invalid_token() {
+    let r = ring();
+    let c = issue_900(&r);
+    let payload = payload_of(c.session_token.expose());
+    for kid in ["", "unknown", "../../etc/passwd", &"k".repeat(100)] {
+        let h = json!({"alg": "HS512", "typ": "JWT", "kid": kid});
+        let e = resolve(&r, &c.access_key, &forge(&h, &payload, b"k"), at(T0)).unwrap_err();
+        assert_eq!((e, e.s3_code()), (TokenError::UnknownKey, "InvalidTokenId"));
+    }
+}
