@@ -104,6 +104,13 @@ fn fields(
     Ok(out)
 }
 
+/// Characters that make a policy read differently from how it matches: C0/C1 controls (incl. NUL),
+/// bidi overrides and isolates, zero-width characters and the BOM.
+fn invisible(c: char) -> bool {
+    c.is_control()
+        || matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2069}' | '\u{FEFF}')
+}
+
 fn obj_kind(j: &Json) -> &'static str {
     j.kind()
 }
@@ -117,8 +124,11 @@ fn string(j: Json, location: &str) -> Result<String, PolicyError> {
                     format!("string longer than {MAX_STRING_BYTES} bytes"),
                 ));
             }
-            if s.chars().any(char::is_control) {
-                return Err(err(location, "string contains control characters"));
+            if s.chars().any(invisible) {
+                return Err(err(
+                    location,
+                    "string contains control, bidi or zero-width characters",
+                ));
             }
             Ok(s)
         }
