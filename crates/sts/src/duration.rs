@@ -43,6 +43,28 @@ impl Default for DurationConfig {
     }
 }
 
+impl DurationConfig {
+    /// Check the configuration once at start-up (every problem, not just the first).
+    pub fn validate(&self) -> Result<(), Vec<String>> {
+        let mut errs = Vec::new();
+        if !(MIN_DURATION_SECS..=DEFAULT_MAX_DURATION_SECS).contains(&self.max_secs) {
+            errs.push(format!(
+                "maximum STS duration {} s is outside {MIN_DURATION_SECS}..={DEFAULT_MAX_DURATION_SECS} s",
+                self.max_secs
+            ));
+        }
+        if let Some(o) = self.sts_duration_override_secs
+            && !(MIN_DURATION_SECS..=self.max_secs).contains(&o)
+        {
+            errs.push(format!(
+                "MINIO_STS_DURATION ({o} s) is outside {MIN_DURATION_SECS}..={} s",
+                self.max_secs
+            ));
+        }
+        if errs.is_empty() { Ok(()) } else { Err(errs) }
+    }
+}
+
 /// A validated credential lifetime in whole seconds (> 0). Built only by this module.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct SessionDuration(i64);
@@ -269,6 +291,17 @@ mod tests {
             ..DurationConfig::default()
         };
         assert!(assume_role(&c, None).is_err());
+    }
+
+    #[test]
+    fn config_validation_reports_every_problem() {
+        assert!(DurationConfig::default().validate().is_ok());
+        let bad = DurationConfig {
+            max_secs: 100,
+            sts_duration_override_secs: Some(50),
+            ..DurationConfig::default()
+        };
+        assert_eq!(bad.validate().unwrap_err().len(), 2);
     }
 
     #[test]

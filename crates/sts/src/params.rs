@@ -328,6 +328,23 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        #[test]
+        fn prop_parser_total_on_arbitrary_bytes(raw in proptest::collection::vec(proptest::num::u8::ANY, 0..512)) {
+            let _ = parse_urlencoded(&raw, MAX_FORM_BODY);
+        }
+
+        #[test]
+        fn prop_encoded_pairs_round_trip(pairs in proptest::collection::vec(("[^&;]{0,12}", "\\PC{0,20}"), 0..8)) {
+            let enc = |s: &str| {
+                s.bytes().map(|b| if b.is_ascii_alphanumeric() { char::from(b).to_string() } else { format!("%{b:02X}") }).collect::<String>()
+            };
+            let raw = pairs.iter().map(|(k, v)| format!("{}={}", enc(k), enc(v))).collect::<Vec<_>>().join("&");
+            let got = parse_urlencoded(raw.as_bytes(), usize::MAX).unwrap();
+            proptest::prop_assert_eq!(got, pairs);
+        }
+    }
+
     #[test]
     fn empty_value_semantics() {
         let p = StsParams::from_query("Policy=&Token=x").unwrap();
