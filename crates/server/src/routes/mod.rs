@@ -106,3 +106,71 @@ pub async fn read_body(body: &mut Body, limit: usize) -> S3Result<Bytes> {
         Err(e) => Err(S3Error::with_source(S3ErrorCode::IncompleteBody, e)),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn classify_is_the_table_of_non_s3_endpoints() {
+        let uri = |s: &str| s.parse::<Uri>().unwrap();
+        let h = HeaderMap::new();
+        let cases = [
+            (
+                Method::GET,
+                "/minio/health/live",
+                Some(Endpoint::HealthLive),
+            ),
+            (
+                Method::HEAD,
+                "/minio/health/live",
+                Some(Endpoint::HealthLive),
+            ),
+            (
+                Method::GET,
+                "/minio/health/ready",
+                Some(Endpoint::HealthReady),
+            ),
+            (
+                Method::HEAD,
+                "/minio/health/ready?x=1",
+                Some(Endpoint::HealthReady),
+            ),
+            (Method::PUT, "/minio/health/live", None),
+            (Method::GET, "/minio/health/live/", None),
+            (Method::GET, "/minio/health", None),
+            (Method::GET, "/bucket/minio/health/live", None),
+        ];
+        for (method, path, expected) in cases {
+            assert_eq!(
+                Endpoint::classify(&method, &uri(path), &h),
+                expected,
+                "{method} {path}"
+            );
+        }
+    }
+
+    #[test]
+    fn ready_turns_503_while_draining() {
+        let state = ServerState::default();
+        assert_eq!(health::ready(&state).status, Some(http::StatusCode::OK));
+        state.start_draining();
+        assert_eq!(
+            health::ready(&state).status,
+            Some(http::StatusCode::SERVICE_UNAVAILABLE)
+        );
+        assert_eq!(health::live().status, Some(http::StatusCode::OK));
+    }
+
+    #[tokio::test]
+    async fn read_body_is_bounded() {
+        let mut small = Body::from(Bytes::from_static(b"0123456789"));
+        assert_eq!(
+            read_body(&mut small, 10).await.unwrap(),
+            Bytes::from_static(b"0123456789")
+        );
+        let mut big = Body::from(Bytes::from_static(b"0123456789A"));
+        let err = read_body(&mut big, 10).await.unwrap_err();
+        assert_eq!(err.code(), &S3ErrorCode::MaxMessageLengthExceeded);
+    }
+}
