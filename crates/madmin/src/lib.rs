@@ -23,7 +23,7 @@
 pub mod crypto;
 mod kdf;
 mod sio;
-
+pub mod types;
 
 pub use crypto::{
     Algorithm, Error, HEADER_LEN, MAX_CIPHERTEXT_LEN, decrypt_data, encrypt_data,
