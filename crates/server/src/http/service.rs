@@ -1,5 +1,6 @@
 //! The hyper service in front of s3s: a request id on every response and one log line per
 //! request (target `strongbox::access`, level debug), with signature material redacted.
+//! `duration_us` runs until the response head is ready; a streamed body goes on after it.
 
 use std::convert::Infallible;
 use std::sync::Arc;
