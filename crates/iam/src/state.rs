@@ -7,7 +7,7 @@ use crate::codec::{self, Record, RecordKey};
 use crate::model::{Blob, Group, MappingKind, PolicyDoc, PolicyMapping, ServiceAccount, User};
 use crate::store::{Op, StoreError};
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct IamState {
     pub(crate) users: HashMap<String, User>,
     pub(crate) service_accounts: HashMap<String, ServiceAccount>,

@@ -254,4 +254,5 @@ pub fn iam_suite<S: IamStore>(make: impl Fn() -> S) {
     crate::testsuite_iam::stale_node_conflict_is_retried(Arc::new(make()));
     crate::testsuite_iam::remove_user_is_one_change(Arc::new(make()));
     crate::testsuite_iam::blob_compare_and_swap_across_nodes(Arc::new(make()));
+    crate::testsuite_iam::external_changes_apply_like_a_reload(Arc::new(make()));
 }

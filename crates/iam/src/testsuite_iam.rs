@@ -33,12 +33,25 @@ fn node<S: IamStore>(store: &Arc<S>) -> Iam {
     Iam::with_store(Arc::clone(store) as Arc<dyn IamStore>, config()).expect("open Iam")
 }
 
-/// A store wrapper that counts commits and can fail the next one.
+/// A store wrapper that counts commits, remembers them, and can fail the next one.
 struct Probe<S> {
     inner: Arc<S>,
     commits: AtomicUsize,
     fail_next: AtomicUsize,
     last: Mutex<Option<Change>>,
+    all: Mutex<Vec<Change>>,
+}
+
+impl<S> Probe<S> {
+    fn new(inner: Arc<S>) -> Self {
+        Probe {
+            inner,
+            commits: AtomicUsize::new(0),
+            fail_next: AtomicUsize::new(0),
+            last: Mutex::new(None),
+            all: Mutex::new(Vec::new()),
+        }
+    }
 }
 
 impl<S: IamStore> IamStore for Probe<S> {
@@ -52,6 +65,10 @@ impl<S: IamStore> IamStore for Probe<S> {
         self.inner.commit(change)?;
         self.commits.fetch_add(1, Ordering::SeqCst);
         *self.last.lock().unwrap_or_else(|p| p.into_inner()) = Some(change.clone());
+        self.all
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(change.clone());
         Ok(())
     }
 }
@@ -144,12 +161,7 @@ pub(crate) fn stale_node_conflict_is_retried<S: IamStore>(store: Arc<S>) {
 }
 
 pub(crate) fn remove_user_is_one_change<S: IamStore>(store: Arc<S>) {
-    let probe = Arc::new(Probe {
-        inner: store,
-        commits: AtomicUsize::new(0),
-        fail_next: AtomicUsize::new(0),
-        last: Mutex::new(None),
-    });
+    let probe = Arc::new(Probe::new(store));
     let a = node(&probe);
     a.add_user("dave", "davesecret", Status::Enabled)
         .expect("add");
@@ -228,4 +240,37 @@ pub(crate) fn blob_compare_and_swap_across_nodes<S: IamStore>(store: Arc<S>) {
     a.refresh().expect("refresh");
     let blob = a.blob("k").expect("blob");
     assert_eq!((blob.version, blob.data.as_slice()), (2, &b"two"[..]));
+}
+
+/// What an etcd watcher does: feed another node's committed ops to `apply_external`. The result
+/// must equal a full reload.
+pub(crate) fn external_changes_apply_like_a_reload<S: IamStore>(store: Arc<S>) {
+    let probe = Arc::new(Probe::new(store));
+    let a = node(&probe);
+    let b = node(&probe);
+    a.add_user("alice", "alicesecret", Status::Enabled)
+        .expect("add");
+    a.add_user("bob", "bobsecret1", Status::Enabled)
+        .expect("add");
+    a.put_policy("getb", POLICY).expect("policy");
+    a.add_group_members("g", &["alice", "bob"]).expect("group");
+    a.attach_policies(&PolicyTarget::Group("g".into()), &["getb"])
+        .expect("attach");
+    a.add_service_account(NewServiceAccount::for_parent("bob"))
+        .expect("sa");
+    a.set_user_status("alice", Status::Disabled)
+        .expect("status");
+    a.remove_user("bob").expect("remove");
+    a.put_blob("rev", 0, b"r").expect("blob");
+    let changes = std::mem::take(&mut *probe.all.lock().unwrap_or_else(|p| p.into_inner()));
+    assert!(changes.len() >= 9, "every admin op committed");
+    for c in &changes {
+        b.apply_external(&c.ops).expect("apply");
+    }
+    let reloaded = node(&probe);
+    assert!(
+        b.snapshot().state == reloaded.snapshot().state,
+        "applying watched ops equals a full reload"
+    );
+    assert!(a.snapshot().state == reloaded.snapshot().state);
 }

@@ -8,10 +8,13 @@ pub const ACCESS_KEY_MAX: usize = 20;
 /// Secret keys: 8..=40 characters.
 pub const SECRET_KEY_MIN: usize = 8;
 pub const SECRET_KEY_MAX: usize = 40;
-/// Embedded service-account policy: at most 4096 bytes (spec §16).
+/// Embedded service-account policy: at most 4096 bytes as measured by
+/// [`crate::PolicyValidator::embedded_size`] (spec §16) ...
 pub const SERVICE_ACCOUNT_POLICY_MAX: usize = 4096;
-/// A named policy document: at most 20 KiB (bounded parser input; AWS managed policies are ≤ 6 KiB).
-pub const POLICY_DOCUMENT_MAX: usize = 20 * 1024;
+/// ... and at most 16 KiB as sent (bounds the parser's input).
+pub const SERVICE_ACCOUNT_POLICY_RAW_MAX: usize = 16 * 1024;
+/// A named policy document: at most 1 MiB (the policy crate's parser bound; fits one etcd value).
+pub const POLICY_DOCUMENT_MAX: usize = 1024 * 1024;
 /// Service-account display name and description (madmin `validateSAName`/`validateSADescription`).
 pub const SA_NAME_MAX: usize = 32;
 pub const SA_DESCRIPTION_MAX: usize = 256;

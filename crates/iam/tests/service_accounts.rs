@@ -356,3 +356,46 @@ fn secrets_never_show_in_debug_output() {
         assert!(!shown.contains(secret), "{shown}");
     }
 }
+
+/// A validator that measures embedded policies without whitespace (as the policy crate's
+/// canonical length would).
+struct Canonical;
+
+impl strongbox_iam::PolicyValidator for Canonical {
+    fn validate(&self, document: &str) -> Result<(), String> {
+        validate(document)
+    }
+    fn embedded_size(&self, document: &str) -> usize {
+        document.chars().filter(|c| !c.is_whitespace()).count()
+    }
+}
+
+#[test]
+fn the_4096_byte_limit_uses_the_validators_measure() {
+    let store = Arc::new(strongbox_iam::MemoryStore::new());
+    let iam = strongbox_iam::Iam::with_store(
+        store,
+        strongbox_iam::IamConfig {
+            validator: Arc::new(Canonical),
+            ..config()
+        },
+    )
+    .unwrap();
+    iam.add_user("alice", "alicesecret", Status::Enabled)
+        .unwrap();
+    let airy = GET_B.replace(',', &format!(",{}", " ".repeat(2000)));
+    assert!(airy.len() > 4096 && airy.len() < 16 * 1024);
+    iam.add_service_account(NewServiceAccount {
+        policy: Some(airy),
+        ..named("svc1", "alice")
+    })
+    .unwrap();
+    let raw_too_big = GET_B.replace(',', &format!(",{}", " ".repeat(17 * 1024)));
+    let err = iam
+        .add_service_account(NewServiceAccount {
+            policy: Some(raw_too_big),
+            ..named("svc2", "alice")
+        })
+        .unwrap_err();
+    assert!(matches!(err, IamError::PolicyTooLarge), "{err:?}");
+}

@@ -45,6 +45,12 @@ pub const MAX_ATTEMPTS: usize = 3;
 /// client.
 pub trait PolicyValidator: Send + Sync {
     fn validate(&self, document: &str) -> Result<(), String>;
+
+    /// The size of a valid document that counts against the 4096-byte service-account limit.
+    /// MinIO measures the re-serialised policy; the default is the raw length.
+    fn embedded_size(&self, document: &str) -> usize {
+        document.len()
+    }
 }
 
 impl<F> PolicyValidator for F
@@ -251,8 +257,11 @@ impl Iam {
             match self.store.commit(&change) {
                 Ok(()) => {
                     let mut state = snap.state.clone();
-                    state.apply(&change.ops)?;
-                    self.swap(state);
+                    match state.apply(&change.ops) {
+                        Ok(()) => self.swap(state),
+                        // Committed but not decodable here: take the store's word for it.
+                        Err(_) => self.refresh_locked()?,
+                    }
                     return Ok(out);
                 }
                 Err(StoreError::GuardFailed(_)) => self.refresh_locked()?,

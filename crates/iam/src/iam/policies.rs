@@ -244,6 +244,8 @@ impl Iam {
             {
                 return Err(IamError::PolicyTargetNotAllowed);
             }
+            tx.depend(RecordKey::User(parent.to_owned()));
+            tx.depend(RecordKey::ServiceAccount(parent.to_owned()));
             for n in names {
                 validate::policy_name(n)?;
             }

@@ -83,12 +83,16 @@ pub fn generate_secret_key() -> SecretKey {
 }
 
 fn check_embedded_policy(iam: &Iam, policy: &str) -> Result<(), IamError> {
-    if policy.len() > validate::SERVICE_ACCOUNT_POLICY_MAX {
+    if policy.len() > validate::SERVICE_ACCOUNT_POLICY_RAW_MAX {
         return Err(IamError::PolicyTooLarge);
     }
     iam.validator()
         .validate(policy)
-        .map_err(IamError::MalformedPolicy)
+        .map_err(IamError::MalformedPolicy)?;
+    if iam.validator().embedded_size(policy) > validate::SERVICE_ACCOUNT_POLICY_MAX {
+        return Err(IamError::PolicyTooLarge);
+    }
+    Ok(())
 }
 
 fn check_expiration(exp: OffsetDateTime) -> Result<(), IamError> {

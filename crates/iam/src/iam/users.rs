@@ -74,6 +74,8 @@ impl Iam {
         validate::secret_key(secret_key)?;
         self.write(|snap, tx| {
             check_new_user_key(snap, access_key)?;
+            // Another node must not make this key a service account meanwhile.
+            tx.depend(RecordKey::ServiceAccount(access_key.to_owned()));
             put_user(
                 tx,
                 User {
