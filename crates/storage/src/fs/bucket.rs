@@ -84,13 +84,13 @@ pub(crate) async fn create_bucket(
         .and_then(|c| c.location_constraint)
         .map(|l| l.as_str().to_owned())
         .filter(|l| !l.is_empty());
-    if let Some(l) = &location {
-        if l.len() > 64 || !l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
-            return Err(s3s::S3Error::with_message(
-                s3s::S3ErrorCode::InvalidLocationConstraint,
-                "The specified location-constraint is not valid.",
-            ));
-        }
+    if let Some(l) = &location
+        && (l.len() > 64 || !l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'))
+    {
+        return Err(s3s::S3Error::with_message(
+            s3s::S3ErrorCode::InvalidLocationConstraint,
+            "The specified location-constraint is not valid.",
+        ));
     }
     let meta = BucketMeta {
         created_ms: now_ms(),

@@ -112,10 +112,10 @@ impl ChecksumPlan {
         ];
         for (given, computed, name) in pairs {
             let expected = given.clone().or_else(|| trailer(name));
-            if let (Some(expected), Some(computed)) = (expected, computed) {
-                if expected != *computed {
-                    return Err(checksum_mismatch());
-                }
+            if let (Some(expected), Some(computed)) = (expected, computed)
+                && expected != *computed
+            {
+                return Err(checksum_mismatch());
             }
         }
         Ok(computed.clone())

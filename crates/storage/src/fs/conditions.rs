@@ -42,19 +42,19 @@ impl Conditions<'_> {
             if !matches(c, etag) {
                 return Outcome::PreconditionFailed;
             }
-        } else if let Some(t) = self.if_unmodified_since {
-            if mtime > timestamp_secs(t) {
-                return Outcome::PreconditionFailed;
-            }
+        } else if let Some(t) = self.if_unmodified_since
+            && mtime > timestamp_secs(t)
+        {
+            return Outcome::PreconditionFailed;
         }
         if let Some(c) = self.if_none_match {
             if matches(c, etag) {
                 return Outcome::NotModified;
             }
-        } else if let Some(t) = self.if_modified_since {
-            if mtime <= timestamp_secs(t) {
-                return Outcome::NotModified;
-            }
+        } else if let Some(t) = self.if_modified_since
+            && mtime <= timestamp_secs(t)
+        {
+            return Outcome::NotModified;
         }
         Outcome::Proceed
     }
@@ -74,10 +74,9 @@ impl Conditions<'_> {
                 if ms_to_timestamp(meta.mtime_ms)
                     .format(TimestampFormat::HttpDate, &mut date)
                     .is_ok()
+                    && let Ok(v) = HeaderValue::from_bytes(&date)
                 {
-                    if let Ok(v) = HeaderValue::from_bytes(&date) {
-                        h.insert(http::header::LAST_MODIFIED, v);
-                    }
+                    h.insert(http::header::LAST_MODIFIED, v);
                 }
                 e.set_headers(h);
                 Err(e)
@@ -120,12 +119,11 @@ pub(crate) fn check_write(
             Some(_) => {}
         }
     }
-    if let Some(c) = if_none_match {
-        if let Some(m) = current {
-            if matches(c, &m.etag) {
-                return Err(precondition_failed());
-            }
-        }
+    if let Some(c) = if_none_match
+        && let Some(m) = current
+        && matches(c, &m.etag)
+    {
+        return Err(precondition_failed());
     }
     Ok(())
 }

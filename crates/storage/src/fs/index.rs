@@ -11,8 +11,6 @@
 use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
 
-#[cfg(test)]
-use redb::ReadableTableMetadata;
 use redb::{Database, ReadableTable, TableDefinition};
 use s3s::{S3ErrorCode, S3Result};
 use serde::Serialize;
@@ -461,14 +459,6 @@ impl Index {
             live.insert(p.segment.id);
         }
         Ok(live)
-    }
-
-    /// Number of objects in all buckets (for tests and diagnostics).
-    #[cfg(test)]
-    pub fn object_count(&self) -> S3Result<u64> {
-        let txn = self.read()?;
-        let t = txn.open_table(OBJECTS).map_err(internal)?;
-        t.len().map_err(internal)
     }
 }
 

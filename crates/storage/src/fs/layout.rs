@@ -113,10 +113,10 @@ impl Layout {
     /// leftover file is swept at the next open.
     pub fn remove_data_files<'a>(&self, ids: impl IntoIterator<Item = &'a str>) {
         for id in ids {
-            if let Err(e) = fs::remove_file(self.data_path(id)) {
-                if e.kind() != io::ErrorKind::NotFound {
-                    tracing::warn!(error = %e, "could not remove unreferenced data file");
-                }
+            if let Err(e) = fs::remove_file(self.data_path(id))
+                && e.kind() != io::ErrorKind::NotFound
+            {
+                tracing::warn!(error = %e, "could not remove unreferenced data file");
             }
         }
     }

@@ -111,20 +111,20 @@ pub(crate) fn list_page(
             return Ok(Step::Stop);
         }
         let key = std::str::from_utf8(k).map_err(internal)?;
-        if let Some(d) = delimiter {
-            if let Some(pos) = key[prefix.len()..].find(d) {
-                let cp = &key[..prefix.len() + pos + d.len()];
-                if after.is_some_and(|a| cp <= a) {
-                    return Ok(Step::SeekTo(past(cp)));
-                }
-                if out.objects.len() + out.prefixes.len() == max {
-                    out.truncated = true;
-                    return Ok(Step::Stop);
-                }
-                out.prefixes.push(cp.to_owned());
-                out.last = Some(cp.to_owned());
+        if let Some(d) = delimiter
+            && let Some(pos) = key[prefix.len()..].find(d)
+        {
+            let cp = &key[..prefix.len() + pos + d.len()];
+            if after.is_some_and(|a| cp <= a) {
                 return Ok(Step::SeekTo(past(cp)));
             }
+            if out.objects.len() + out.prefixes.len() == max {
+                out.truncated = true;
+                return Ok(Step::Stop);
+            }
+            out.prefixes.push(cp.to_owned());
+            out.last = Some(cp.to_owned());
+            return Ok(Step::SeekTo(past(cp)));
         }
         if out.objects.len() + out.prefixes.len() == max {
             out.truncated = true;

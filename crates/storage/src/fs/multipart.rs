@@ -226,13 +226,13 @@ fn build_object(
         }
         chosen.push(part);
     }
-    if let Some((_, init)) = chosen.split_last() {
-        if init.iter().any(|p| p.size < MIN_PART_SIZE) {
-            return Err(err(
-                S3ErrorCode::EntityTooSmall,
-                "Your proposed upload is smaller than the minimum allowed object size.",
-            ));
-        }
+    if let Some((_, init)) = chosen.split_last()
+        && init.iter().any(|p| p.size < MIN_PART_SIZE)
+    {
+        return Err(err(
+            S3ErrorCode::EntityTooSmall,
+            "Your proposed upload is smaller than the minimum allowed object size.",
+        ));
     }
     let etag = multipart_etag(chosen.iter().map(|p| p.etag.as_str()))?;
     Ok(ObjectMeta {

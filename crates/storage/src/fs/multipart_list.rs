@@ -118,14 +118,13 @@ pub(crate) async fn list_multipart_uploads(
                 .find(d)
                 .map(|pos| key[..prefix.len() + pos + d.len()].to_owned())
         });
-        if let Some(cp) = &cp {
-            if prefixes.last() == Some(cp)
+        if let Some(cp) = &cp
+            && (prefixes.last() == Some(cp)
                 || key_marker
                     .as_ref()
-                    .is_some_and(|km| cp.as_str() <= km.as_str())
-            {
-                continue;
-            }
+                    .is_some_and(|km| cp.as_str() <= km.as_str()))
+        {
+            continue;
         }
         if uploads.len() + prefixes.len() == max {
             truncated = true;
