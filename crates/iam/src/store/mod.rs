@@ -1,7 +1,9 @@
 //! The storage seam: a tiny transactional key-value contract every IAM backend implements.
 //!
-//! The IAM layer encodes its records itself ([`crate::codec`]); a store only keeps bytes under
-//! string keys. A [`Change`] is one logical admin operation: its guards are checked and its
+//! The IAM layer encodes its records itself (versioned JSON under MinIO-like relative keys:
+//! `users/<ak>`, `service-accounts/<ak>`, `groups/<name>`, `policies/<name>`,
+//! `policydb/{users,groups,sts-users}/<name>`, `blobs/<name>`, `format`); a store only keeps bytes
+//! under string keys (an etcd store puts them under its prefix). A [`Change`] is one logical admin operation: its guards are checked and its
 //! operations applied atomically (all or nothing), so a crash never leaves half a change. This maps
 //! directly onto one redb write transaction, or one etcd `Txn` (guards = compares, ops = puts and
 //! deletes under a prefix).
