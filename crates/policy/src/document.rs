@@ -111,12 +111,10 @@ impl Statement {
 
     pub(crate) fn write_json(&self, out: &mut String, with_sid: bool) {
         out.push('{');
-        if with_sid {
-            if let Some(sid) = &self.sid {
-                out.push_str("\"Sid\":");
-                push_str(out, sid);
-                out.push(',');
-            }
+        if with_sid && let Some(sid) = &self.sid {
+            out.push_str("\"Sid\":");
+            push_str(out, sid);
+            out.push(',');
         }
         out.push_str("\"Effect\":");
         push_str(out, self.effect.as_str());

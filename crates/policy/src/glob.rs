@@ -39,26 +39,26 @@ impl Pattern {
         let mut lit = String::new();
         let mut rest = raw;
         while let Some(c) = rest.chars().next() {
-            if rest.starts_with("${") {
-                if let Some(end) = rest.find('}') {
-                    let inner = &rest[2..end];
-                    let var_raw = &rest[..=end];
-                    rest = &rest[end + 1..];
-                    match inner {
-                        "*" | "?" | "$" => lit.push_str(inner),
-                        _ if is_variable(inner) => {
-                            if !lit.is_empty() {
-                                segs.push(Seg::Lit(std::mem::take(&mut lit)));
-                            }
-                            segs.push(Seg::Var {
-                                key: normalize_key(inner),
-                                raw: var_raw.to_owned(),
-                            });
+            if rest.starts_with("${")
+                && let Some(end) = rest.find('}')
+            {
+                let inner = &rest[2..end];
+                let var_raw = &rest[..=end];
+                rest = &rest[end + 1..];
+                match inner {
+                    "*" | "?" | "$" => lit.push_str(inner),
+                    _ if is_variable(inner) => {
+                        if !lit.is_empty() {
+                            segs.push(Seg::Lit(std::mem::take(&mut lit)));
                         }
-                        _ => lit.push_str(var_raw),
+                        segs.push(Seg::Var {
+                            key: normalize_key(inner),
+                            raw: var_raw.to_owned(),
+                        });
                     }
-                    continue;
+                    _ => lit.push_str(var_raw),
                 }
+                continue;
             }
             rest = &rest[c.len_utf8()..];
             match c {

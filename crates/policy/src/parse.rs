@@ -483,3 +483,25 @@ fn literals(j: Json, loc: &str) -> Result<Vec<Literal>, PolicyError> {
         })
         .collect()
 }
+
+impl Policy {
+    /// For a bucket policy attached to `bucket`: every resource must be inside that bucket (the part
+    /// before the first `/` must match `bucket`, wildcards allowed), as MinIO requires.
+    pub fn check_bucket(&self, bucket: &str) -> Result<(), PolicyError> {
+        for (i, st) in self.statements.iter().enumerate() {
+            let Some(r) = &st.resource else { continue };
+            let field = if r.negated { "NotResource" } else { "Resource" };
+            for (j, raw) in r.raw.iter().enumerate() {
+                let rest = raw.strip_prefix(RESOURCE_PREFIX).unwrap_or(raw);
+                let bucket_part = rest.split('/').next().unwrap_or(rest);
+                if !crate::glob::wildcard_match(bucket_part, bucket) {
+                    return Err(err(
+                        &format!("Statement[{i}].{field}[{j}]"),
+                        format!("resource {raw:?} is outside bucket {bucket:?}"),
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+}

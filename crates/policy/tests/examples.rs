@@ -49,7 +49,8 @@ fn aws_home_directory_console_policy() {
     };
     let b = "amzn-s3-demo-bucket";
     // (action, resource, extra context, allowed?)
-    let rows: &[(Action, &str, &[(&str, &str)], bool)] = &[
+    type Row<'a> = (Action, &'a str, &'a [(&'a str, &'a str)], bool);
+    let rows: &[Row] = &[
         (Action::ListAllMyBuckets, "", &[], true),
         (Action::GetBucketLocation, b, &[], true),
         (Action::ListBucket, b, &[("s3:prefix", "")], true),

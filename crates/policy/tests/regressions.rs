@@ -294,3 +294,17 @@ fn deny_only_check_for_delete_object_version() {
         "policy \"test\" statement #1 (Sid \"NoVersionDelete\")"
     );
 }
+
+#[test]
+fn bucket_policy_resources_must_be_inside_the_bucket() {
+    let p = Policy::parse_bucket(
+        br#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*",
+      "Action":"s3:GetObject","Resource":["arn:aws:s3:::photos/*","arn:aws:s3:::photos"]}]}"#,
+    )
+    .unwrap();
+    assert!(p.check_bucket("photos").is_ok());
+    let e = p.check_bucket("other").unwrap_err();
+    assert!(e.to_string().starts_with("Statement[0].Resource[0]"), "{e}");
+    let wild = Policy::parse_bucket(br#"{"Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::*"}]}"#).unwrap();
+    assert!(wild.check_bucket("anything").is_ok());
+}

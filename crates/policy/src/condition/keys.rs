@@ -96,12 +96,14 @@ fn family(key: &str) -> Result<Family, String> {
 /// Checks `key` against the services the statement's actions cover.
 pub(crate) fn validate_key(key: &str, actions: &ActionSet) -> Result<(), String> {
     let fam = family(key)?;
-    let allowed_for = |s: Service| match (fam, s) {
-        (Family::Global, _) => true,
-        (Family::S3, Service::S3) => true,
-        (Family::Sts, Service::Sts) => true,
-        (Family::Svc, Service::Admin) => true,
-        _ => false,
+    let allowed_for = |s: Service| {
+        matches!(
+            (fam, s),
+            (Family::Global, _)
+                | (Family::S3, Service::S3)
+                | (Family::Sts, Service::Sts)
+                | (Family::Svc, Service::Admin)
+        )
     };
     for service in [Service::S3, Service::Admin, Service::Kms, Service::Sts] {
         if actions.touches(service) && !allowed_for(service) {
