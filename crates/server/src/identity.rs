@@ -52,6 +52,8 @@ pub enum Principal {
 #[derive(Debug)]
 pub struct Identities {
     root: RootCredentials,
+    /// The configured region that credential scopes must name (see [`crate::scope`]).
+    required_region: Option<String>,
 }
 
 /// An access key that resolved: the secret to verify its signature with and whom it stands for.
@@ -62,8 +64,11 @@ struct Resolved {
 
 impl Identities {
     #[must_use]
-    pub fn new(root: RootCredentials) -> Self {
-        Self { root }
+    pub fn new(root: RootCredentials, required_region: Option<String>) -> Self {
+        Self {
+            root,
+            required_region,
+        }
     }
 
     /// The secret that signs requests made with `access_key`.
@@ -110,6 +115,9 @@ pub fn authenticate(
             )),
         };
     };
+    if let Some(region) = crate::scope::scope_region(headers, uri) {
+        crate::scope::check_region(identities.required_region.as_deref(), &region)?;
+    }
     let resolved = identities
         .resolve(&credentials.access_key)
         .ok_or_else(invalid_access_key)?;
@@ -206,6 +214,7 @@ mod tests {
     fn identities() -> Identities {
         Identities::new(
             RootCredentials::new("rootuser".into(), SecretKey::from("rootpassword")).unwrap(),
+            None,
         )
     }
 

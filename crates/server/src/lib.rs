@@ -14,6 +14,7 @@ pub mod http;
 pub mod identity;
 pub mod logging;
 pub mod routes;
+pub mod scope;
 mod server;
 pub mod shutdown;
 mod state;

@@ -51,7 +51,7 @@ impl Server {
         root: RootCredentials,
         backend: impl S3,
     ) -> io::Result<Self> {
-        let identities = Arc::new(Identities::new(root));
+        let identities = Arc::new(Identities::new(root, config.configured_region.clone()));
         let state = Arc::new(ServerState::default());
 
         let mut s3 = S3ServiceBuilder::new(backend);

@@ -162,9 +162,9 @@ async fn unknown_key_and_wrong_secret_get_their_codes() {
 }
 
 #[tokio::test]
-async fn empty_region_and_other_regions_in_the_scope_are_accepted() {
+async fn without_a_configured_region_any_scope_region_is_accepted() {
     let (_dir, s) = started().await;
-    for region in ["", "us-east-1"] {
+    for region in ["", "us-east-1", "ap-south-1"] {
         let signer = common::sigv4::Signer::new("rootuser", "rootpassword", region);
         let r = send(
             s.addr,
@@ -173,6 +173,46 @@ async fn empty_region_and_other_regions_in_the_scope_are_accepted() {
         .await;
         assert_eq!(r.status, 200, "region {region:?}: {}", r.body);
     }
+}
+
+#[tokio::test]
+async fn a_configured_region_is_enforced_but_an_empty_scope_region_passes() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut env = ROOT_ENV.to_vec();
+    env.push(("MINIO_REGION", "eu-west-1"));
+    let s = start(dir.path(), &env, Probe::default()).await;
+    let now = OffsetDateTime::now_utc();
+    for region in ["", "eu-west-1"] {
+        let signer = common::sigv4::Signer::new("rootuser", "rootpassword", region);
+        let r = send(s.addr, signed_get(&s, &signer, "/", now)).await;
+        assert_eq!(r.status, 200, "region {region:?}: {}", r.body);
+    }
+    let wrong = common::sigv4::Signer::new("rootuser", "rootpassword", "us-east-1");
+    let r = send(s.addr, signed_get(&s, &wrong, "/", now)).await;
+    assert_eq!(
+        (r.status, error_code(&r.body)),
+        (400, Some("AuthorizationHeaderMalformed")),
+        "{}",
+        r.body
+    );
+    assert!(
+        r.body.contains("expecting &apos;eu-west-1&apos;"),
+        "{}",
+        r.body
+    );
+
+    let q = wrong.presign("GET", &s.host(), "/", 60, now);
+    let r = send(
+        s.addr,
+        request("GET", &s.host(), &format!("/?{q}"), &[], ""),
+    )
+    .await;
+    assert_eq!(
+        (r.status, error_code(&r.body)),
+        (400, Some("AuthorizationHeaderMalformed")),
+        "{}",
+        r.body
+    );
 }
 
 #[tokio::test]

@@ -51,7 +51,11 @@ pub struct Config {
     pub listen: ListenAddress,
     pub data_dir: PathBuf,
     pub root_credentials: RootCredentialsSource,
+    /// The region this server reports (GetBucketLocation): the configured one or `us-east-1`.
     pub region: String,
+    /// The region as configured, `None` when neither variable is set. As in MinIO, only a
+    /// configured region is enforced on credential scopes and appears in role ARNs.
+    pub configured_region: Option<String>,
     /// Base domains for virtual-host-style requests (`MINIO_DOMAIN`); empty means path style only.
     pub domains: Vec<String>,
     pub log: LogConfig,
@@ -220,15 +224,18 @@ impl Sources {
             ));
         }
 
-        let region = match self.region {
-            None => DEFAULT_REGION.to_owned(),
+        let configured_region = match self.region {
+            None => None,
             Some((var, r)) => {
                 if let Err(p) = check_region(&r) {
                     err(var, p);
                 }
-                r
+                Some(r)
             }
         };
+        let region = configured_region
+            .clone()
+            .unwrap_or_else(|| DEFAULT_REGION.to_owned());
 
         let mut domains = Vec::new();
         if let Some(list) = self.domain {
@@ -286,6 +293,7 @@ impl Sources {
                 data_dir: self.data_dir,
                 root_credentials,
                 region,
+                configured_region,
                 domains,
                 log: LogConfig { format, filter },
                 shutdown_timeout,
@@ -368,6 +376,7 @@ mod tests {
             RootCredentialsSource::Generated
         ));
         assert_eq!(c.region, "us-east-1");
+        assert_eq!(c.configured_region, None);
         assert!(c.domains.is_empty());
         assert_eq!(c.log.format, LogFormat::Human);
         assert_eq!(c.log.filter, "info");
@@ -457,6 +466,7 @@ mod tests {
         ])
         .unwrap();
         assert_eq!(c.region, "eu-west-1");
+        assert_eq!(c.configured_region.as_deref(), Some("eu-west-1"));
         assert_eq!(c.domains, ["s3.example.com", "other.test"]);
         assert_eq!(c.log.format, LogFormat::Json);
         assert_eq!(c.log.filter, "debug");
