@@ -39,3 +39,11 @@ pub use snapshot::{BasePermissions, IamSnapshot, Permissions, Principal, Refusal
 pub use store::memory::MemoryStore;
 pub use store::redb::RedbStore;
 pub use store::{Change, Guard, IamStore, Op, StoreError};
+
+// The façade and its snapshots are shared across the server's tasks and threads.
+const _: fn() = || {
+    fn shared<T: Send + Sync>() {}
+    shared::<Iam>();
+    shared::<IamSnapshot>();
+    shared::<RedbStore>();
+};

@@ -35,6 +35,16 @@ fn kill9_child_writer() {
     }
 }
 
+/// Never leave the writer running when the test fails early.
+struct KillOnDrop(std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 #[test]
 fn kill9_never_leaves_half_a_change() {
     let dir = tempfile::tempdir().unwrap();
@@ -46,7 +56,7 @@ fn kill9_never_leaves_half_a_change() {
         iam.add_group_members("group0", &["keeper"]).unwrap();
     }
     for round in 0..5 {
-        let mut child = Command::new(std::env::current_exe().unwrap())
+        let child = Command::new(std::env::current_exe().unwrap())
             .args([
                 "--exact",
                 "kill9_child_writer",
@@ -58,6 +68,8 @@ fn kill9_never_leaves_half_a_change() {
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
+        let mut child = KillOnDrop(child);
+        let child = &mut child.0;
         let progress = dir.path().join("progress");
         let _ = std::fs::remove_file(&progress);
         let start = Instant::now();
