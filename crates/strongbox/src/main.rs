@@ -91,7 +91,7 @@ async fn run(config: Config) -> anyhow::Result<()> {
         ),
     }
 
-    let backend = FsBackend::open(&config.data_dir).await?;
+    let backend = FsBackend::open_with_region(&config.data_dir, &config.region).await?;
     info!(region = %config.region, "objects on local disk under {dir}");
     if !config.domains.is_empty() {
         info!(domains = ?config.domains, "virtual-host-style requests enabled");
