@@ -21,6 +21,7 @@
 #![forbid(unsafe_code)]
 
 pub mod crypto;
+pub mod endpoints;
 mod kdf;
 mod sio;
 pub mod types;
