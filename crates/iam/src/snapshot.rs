@@ -19,6 +19,7 @@ pub struct IamSnapshot {
     pub(crate) root: Arc<RootCredentials>,
     pub(crate) canned: Arc<HashMap<String, PolicyDoc>>,
     pub(crate) state: IamState,
+    pub(crate) generation: u64,
 }
 
 /// Who an access key belongs to.
@@ -129,12 +130,20 @@ impl IamSnapshot {
         root: Arc<RootCredentials>,
         canned: Arc<HashMap<String, PolicyDoc>>,
         state: IamState,
+        generation: u64,
     ) -> Self {
         Self {
             root,
             canned,
             state,
+            generation,
         }
+    }
+
+    /// Increases with every swapped-in snapshot of one `Iam`: a key for caches of compiled
+    /// policy sets (a cache entry of an older generation is stale).
+    pub fn generation(&self) -> u64 {
+        self.generation
     }
 
     pub fn root_access_key(&self) -> &str {

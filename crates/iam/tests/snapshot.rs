@@ -41,6 +41,10 @@ fn a_held_snapshot_never_changes() {
     assert!(old.user("bob").is_none());
     assert_eq!(old.policies_for_user("alice"), vec!["readonly"]);
     let new = iam.snapshot();
+    assert!(
+        new.generation() > old.generation(),
+        "caches keyed by generation see the change"
+    );
     assert!(!new.is_enabled("alice"));
     assert!(new.user("bob").is_some());
 }

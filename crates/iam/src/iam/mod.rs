@@ -176,6 +176,7 @@ impl Iam {
                 Arc::clone(&root),
                 Arc::clone(&canned),
                 state,
+                0,
             )),
             store,
             root,
@@ -230,11 +231,14 @@ impl Iam {
         Ok(())
     }
 
+    /// Callers hold the write lock, so generations never repeat.
     fn swap(&self, state: IamState) {
+        let generation = self.snapshot.load().generation + 1;
         self.snapshot.store(Arc::new(IamSnapshot::new(
             Arc::clone(&self.root),
             Arc::clone(&self.canned),
             state,
+            generation,
         )));
     }
 
