@@ -4,7 +4,8 @@
 //! - [`crate::auth::Auth`] (`S3Auth::get_secret_key`) asks [`Identities::secret_key`] for the secret
 //!   that s3s verifies the SigV4/SigV2 signature with (header, presigned query, POST form, streaming);
 //! - [`crate::access::Access`] (`S3Access::check`) and every custom route then call [`authenticate`],
-//!   which resolves the verified access key to an [`Identity`] and checks `X-Amz-Security-Token`.
+//!   which checks the credential scope's region ([`crate::scope`]), resolves the verified access
+//!   key to an [`Identity`] and checks `X-Amz-Security-Token`.
 //!
 //! Issues 3 and 4 add IAM users, service accounts and temporary credentials as new [`Identity`]
 //! variants resolved in [`Identities::resolve`]; the token rule for them lives in
@@ -14,6 +15,7 @@ use http::{HeaderMap, Uri};
 use s3s::auth::{Credentials, SecretKey};
 use s3s::{S3Error, S3ErrorCode, S3Result};
 use subtle::ConstantTimeEq;
+use zeroize::Zeroizing;
 
 use crate::credentials::RootCredentials;
 
@@ -121,7 +123,7 @@ pub fn authenticate(
     let resolved = identities
         .resolve(&credentials.access_key)
         .ok_or_else(invalid_access_key)?;
-    check_session_token(&resolved.identity, token.as_deref())?;
+    check_session_token(&resolved.identity, token.as_ref().map(|t| t.as_str()))?;
     Ok(Principal::Authenticated(resolved.identity))
 }
 
@@ -135,16 +137,16 @@ fn check_session_token(identity: &Identity, token: Option<&str>) -> S3Result<()>
 }
 
 /// The session token of a request: at most one, from the header or the query, bounded in size.
-fn session_token(headers: &HeaderMap, uri: &Uri) -> S3Result<Option<String>> {
-    let mut found: Option<String> = None;
+fn session_token(headers: &HeaderMap, uri: &Uri) -> S3Result<Option<Zeroizing<String>>> {
+    let mut found: Option<Zeroizing<String>> = None;
     let mut offer = |value: &str| -> S3Result<()> {
         if value.len() > MAX_SESSION_TOKEN_LEN {
             return Err(invalid_token());
         }
         match &found {
-            Some(existing) if existing != value => Err(invalid_token()),
+            Some(existing) if existing.as_str() != value => Err(invalid_token()),
             _ => {
-                found = Some(value.to_owned());
+                found = Some(Zeroizing::new(value.to_owned()));
                 Ok(())
             }
         }
@@ -287,7 +289,13 @@ mod tests {
         let mut h = HeaderMap::new();
         h.insert(SECURITY_TOKEN_HEADER, "a b".parse().unwrap());
         let same: Uri = "/b?x-amz-security-token=a%20b".parse().unwrap();
-        assert_eq!(session_token(&h, &same).unwrap().as_deref(), Some("a b"));
+        assert_eq!(
+            session_token(&h, &same)
+                .unwrap()
+                .as_ref()
+                .map(|t| t.as_str()),
+            Some("a b")
+        );
         let differ: Uri = "/b?X-Amz-Security-Token=other".parse().unwrap();
         assert!(session_token(&h, &differ).is_err());
         let bad_escape: Uri = "/b?X-Amz-Security-Token=%zz".parse().unwrap();
