@@ -48,6 +48,7 @@ impl RedbStore {
     /// Opens (creating if needed) the database file at `path`.
     pub fn open_file(path: &Path) -> Result<Self, StoreError> {
         let db = Database::create(path).map_err(backend)?;
+        restrict_permissions(path)?;
         // Make sure the table exists, so readers never see "no such table".
         let tx = db.begin_write().map_err(backend)?;
         tx.open_table(TABLE).map_err(backend)?;
@@ -84,6 +85,18 @@ impl RedbStore {
     fn injected_failure(&self, _written: usize) -> Result<(), StoreError> {
         Ok(())
     }
+}
+
+/// The database holds secret keys: owner read/write only.
+#[cfg(unix)]
+fn restrict_permissions(path: &Path) -> Result<(), StoreError> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).map_err(backend)
+}
+
+#[cfg(not(unix))]
+fn restrict_permissions(_path: &Path) -> Result<(), StoreError> {
+    Ok(())
 }
 
 impl IamStore for RedbStore {
@@ -188,6 +201,16 @@ mod tests {
         }
         let store = RedbStore::open_dir(dir.path()).unwrap();
         assert_eq!(store.load().unwrap(), vec![("a".into(), b"1".to_vec())]);
-        assert!(RedbStore::path_in(dir.path()).exists());
+        let meta = std::fs::metadata(RedbStore::path_in(dir.path())).unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            assert_eq!(
+                meta.permissions().mode() & 0o777,
+                0o600,
+                "secrets file is private"
+            );
+        }
+        assert!(meta.is_file());
     }
 }
