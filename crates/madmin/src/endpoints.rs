@@ -405,7 +405,11 @@ mod tests {
     fn table_matches_endpoints_md() {
         let rows = doc_rows();
         // group_add and group_remove are two documented rows for one endpoint.
-        assert_eq!(rows.len(), ENDPOINTS.len() + 1, "rows parsed from ENDPOINTS.md");
+        assert_eq!(
+            rows.len(),
+            ENDPOINTS.len() + 1,
+            "rows parsed from ENDPOINTS.md"
+        );
         for e in ENDPOINTS {
             let found = rows.iter().any(|(m, p, req, resp, status)| {
                 m == e.method.as_str()
