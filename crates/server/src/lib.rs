@@ -7,6 +7,7 @@
 
 pub mod access;
 pub mod auth;
+pub mod authz;
 pub mod config;
 pub mod credentials;
 pub mod host;
@@ -17,8 +18,9 @@ pub mod routes;
 pub mod scope;
 mod server;
 pub mod shutdown;
-mod state;
+pub mod state;
 
 pub use self::config::{Config, ConfigErrors, ServerArgs};
 pub use self::credentials::RootCredentials;
 pub use self::server::{Drained, MAX_CLOCK_SKEW_SECS, Server};
+pub use self::state::ServerState;

@@ -11,6 +11,8 @@ use s3s::config::{S3Config, StaticConfigProvider};
 use s3s::service::S3ServiceBuilder;
 use tokio::net::TcpListener;
 
+use strongbox_iam::Iam;
+
 use crate::access::Access;
 use crate::auth::Auth;
 use crate::config::Config;
@@ -44,15 +46,32 @@ pub enum Drained {
 }
 
 impl Server {
-    /// Wires `backend` behind authentication, access control and our routes, and binds the
-    /// configured address.
+    /// Opens the IAM under the data directory (`DIR/.strongbox/iam.redb`), wires `backend`
+    /// behind authentication, access control and our routes, and binds the configured address.
     pub async fn bind(
         config: &Config,
         root: RootCredentials,
         backend: impl S3,
     ) -> io::Result<Self> {
+        let dir = config.data_dir.clone();
+        let iam_root = root.clone();
+        let iam = tokio::task::spawn_blocking(move || crate::authz::open_iam(&dir, &iam_root))
+            .await
+            .map_err(io::Error::other)?
+            .map_err(|e| io::Error::other(format!("cannot open the IAM store: {e}")))?;
+        Self::bind_with_iam(config, root, Arc::new(iam), backend).await
+    }
+
+    /// As [`Server::bind`], with an IAM opened by the caller (another store, or tests that
+    /// prepare identities first).
+    pub async fn bind_with_iam(
+        config: &Config,
+        root: RootCredentials,
+        iam: Arc<Iam>,
+        backend: impl S3,
+    ) -> io::Result<Self> {
         let identities = Arc::new(Identities::new(root, config.configured_region.clone()));
-        let state = Arc::new(ServerState::default());
+        let state = Arc::new(ServerState::new(iam));
 
         let mut s3 = S3ServiceBuilder::new(backend);
         s3.set_auth(Auth::new(Arc::clone(&identities)));
@@ -74,6 +93,12 @@ impl Server {
             state,
             shutdown_timeout: config.shutdown_timeout,
         })
+    }
+
+    /// The node's IAM (the same one the routes reach through `ServerState::iam`).
+    #[must_use]
+    pub fn iam(&self) -> &Arc<Iam> {
+        self.state.iam()
     }
 
     /// The address actually bound (with the real port when the configured one was 0).

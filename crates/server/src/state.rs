@@ -1,14 +1,37 @@
-//! State shared by the listener and the routes.
+//! State shared by the listener, the S3 hooks and the routes.
+//!
+//! Route handlers receive an `Arc<ServerState>` (see [`crate::routes::Routes`]) and reach the IAM
+//! with [`ServerState::iam`]; the S3 access hook and the bucket-policy wrapper hold the same
+//! `Arc<Iam>`.
 
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-/// Whether the server still takes new work.
-#[derive(Debug, Default)]
+use strongbox_iam::Iam;
+
+/// What every part of the server shares: the IAM and whether the server still takes new work.
+#[derive(Debug)]
 pub struct ServerState {
     draining: AtomicBool,
+    iam: Arc<Iam>,
 }
 
 impl ServerState {
+    #[must_use]
+    pub fn new(iam: Arc<Iam>) -> Self {
+        Self {
+            draining: AtomicBool::new(false),
+            iam,
+        }
+    }
+
+    /// The node's IAM: admin operations (blocking, call from `spawn_blocking`) and
+    /// [`Iam::snapshot`] for reads on the request path.
+    #[must_use]
+    pub fn iam(&self) -> &Arc<Iam> {
+        &self.iam
+    }
+
     /// After a shutdown signal: readiness turns false so load balancers move on.
     pub fn start_draining(&self) {
         self.draining.store(true, Ordering::Release);

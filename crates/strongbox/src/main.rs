@@ -100,6 +100,14 @@ async fn run(config: Config) -> anyhow::Result<()> {
     let server = Server::bind(&config, root, backend)
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.listen))?;
+    let iam = server.iam().snapshot();
+    info!(
+        users = iam.users().len(),
+        groups = iam.group_names().len(),
+        policies = iam.policies().len(),
+        "IAM state in {dir}/.strongbox/iam.redb"
+    );
+    drop(iam);
     info!("listening on http://{}", server.local_addr());
 
     let signal = shutdown::signal()?;

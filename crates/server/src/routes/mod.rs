@@ -152,7 +152,13 @@ mod tests {
 
     #[test]
     fn ready_turns_503_while_draining() {
-        let state = ServerState::default();
+        let root = crate::RootCredentials::new("rootuser".into(), "rootpassword".into()).unwrap();
+        let iam = strongbox_iam::Iam::with_store(
+            Arc::new(strongbox_iam::MemoryStore::new()),
+            crate::authz::iam_config(&root),
+        )
+        .unwrap();
+        let state = ServerState::new(Arc::new(iam));
         assert_eq!(health::ready(&state).status, Some(http::StatusCode::OK));
         state.start_draining();
         assert_eq!(
