@@ -151,17 +151,20 @@ pub fn service_account_description(desc: &str) -> Result<(), IamError> {
     Ok(())
 }
 
-/// A blob name: 1..=64 ASCII letters, digits, `-`, `_`, `.`.
+/// Longest blob name: room for a prefix plus a 63-character bucket name (`bucket-policy.<bucket>`).
+pub const BLOB_NAME_MAX: usize = 128;
+
+/// A blob name: 1..=128 ASCII letters, digits, `-`, `_`, `.`.
 pub fn blob_name(name: &str) -> Result<(), IamError> {
     if name.is_empty()
-        || name.len() > 64
+        || name.len() > BLOB_NAME_MAX
         || !name
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
     {
         return Err(invalid(
             "blob name",
-            "must be 1 to 64 ASCII letters, digits, '-', '_' or '.'",
+            "must be 1 to 128 ASCII letters, digits, '-', '_' or '.'",
         ));
     }
     Ok(())
@@ -212,5 +215,7 @@ mod tests {
         assert!(service_account_description(&"d".repeat(257)).is_err());
         assert!(blob_name("sts-key-ring").is_ok());
         assert!(blob_name("a/b").is_err());
+        assert!(blob_name(&format!("bucket-policy.{}", "b".repeat(63))).is_ok());
+        assert!(blob_name(&"b".repeat(129)).is_err());
     }
 }
