@@ -2,6 +2,7 @@
 //! against raw sequential write (fsync at the end) and read of the same size on the same disk,
 //! and against single-core MD5 speed, all measured in the same run.
 
+use crate::cpu::process_cpu;
 use crate::report::Report;
 use crate::s3client::S3Client;
 use crate::servers::Setup;
@@ -81,6 +82,14 @@ fn mib_per_sec(bytes: u64, elapsed: Duration) -> f64 {
 }
 
 /// Single-core MD5 over the whole content; returns (MiB/s, hex digest).
+/// Server CPU time between two samples, for the progress lines.
+fn cpu_text(from: Option<Duration>, to: Option<Duration>) -> String {
+    match (from, to) {
+        (Some(a), Some(b)) => format!("{:.2} s", b.saturating_sub(a).as_secs_f64()),
+        _ => "unknown".into(),
+    }
+}
+
 fn md5_speed(content: &Content) -> (f64, String) {
     let chunks = content.chunks();
     let start = Instant::now();
@@ -161,10 +170,12 @@ pub async fn run(setup: &Setup, size: u64, report: &mut Report) -> Result<()> {
     std::fs::remove_file(&raw_path)?;
 
     let server = setup.start_strongbox(&data_dir)?;
+    println!("  strongbox pid {} at {}", server.pid(), server.addr);
     let client = S3Client::new(server.addr, &setup.region, setup.creds.clone());
     let path = format!("/{BUCKET}/{KEY}");
     let transfers = async {
         client.create_bucket(BUCKET).await?;
+        let cpu0 = process_cpu(server.pid());
         let start = Instant::now();
         let etag = tokio::time::timeout(
             TRANSFER_TIMEOUT,
@@ -173,11 +184,15 @@ pub async fn run(setup: &Setup, size: u64, report: &mut Report) -> Result<()> {
         .await
         .context("PUT timed out")??;
         let put_mibs = mib_per_sec(size, start.elapsed());
+        let cpu1 = process_cpu(server.pid());
         ensure!(
             etag == expected_etag,
             "PUT ETag {etag}, expected the content MD5 {expected_etag}"
         );
-        println!("  strongbox PUT: {put_mibs:.0} MiB/s (ETag is the MD5)");
+        println!(
+            "  strongbox PUT: {put_mibs:.0} MiB/s, server CPU {} (ETag is the MD5)",
+            cpu_text(cpu0, cpu1)
+        );
         let cold_get = cold && drop_caches();
         let start = Instant::now();
         let got = tokio::time::timeout(
@@ -187,8 +202,12 @@ pub async fn run(setup: &Setup, size: u64, report: &mut Report) -> Result<()> {
         .await
         .context("GET timed out")??;
         let get_mibs = mib_per_sec(size, start.elapsed());
+        let cpu2 = process_cpu(server.pid());
         ensure!(got == size, "GET returned {got} bytes, expected {size}");
-        println!("  strongbox GET: {get_mibs:.0} MiB/s (content verified)");
+        println!(
+            "  strongbox GET: {get_mibs:.0} MiB/s, server CPU {} (content verified)",
+            cpu_text(cpu1, cpu2)
+        );
         anyhow::Ok((put_mibs, get_mibs, cold_get))
     };
     let (put_mibs, get_mibs, cold_get) = transfers

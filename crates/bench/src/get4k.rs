@@ -24,8 +24,8 @@ pub async fn floor(setup: &Setup, cfg: LoadConfig, report: &mut Report) -> Resul
     let path = format!("/{BUCKET}/{KEY}");
     let template =
         RequestTemplate::new(&path, &client.sign("GET", &path, EMPTY_PAYLOAD_SHA256, &[]))?;
-    let result = load::run(server.addr, template, cfg).await?;
-    finish("floor", "floor (hyper, 4 KiB)", &result, cfg, report)
+    let result = load::run(server.addr, server.pid(), template, cfg).await?;
+    finish(Side::Floor, "floor (hyper, 4 KiB)", &result, cfg, report)
 }
 
 /// Measure Strongbox: create a bucket and a 4 KiB object, check a signed GET returns it, then
@@ -65,13 +65,13 @@ pub async fn strongbox(setup: &Setup, cfg: LoadConfig, report: &mut Report) -> R
         );
         let template =
             RequestTemplate::new(&path, &client.sign("GET", &path, EMPTY_PAYLOAD_SHA256, &[]))?;
-        load::run(server.addr, template, cfg).await
+        load::run(server.addr, server.pid(), template, cfg).await
     };
     let result = run
         .await
         .with_context(|| format!("strongbox get4k; server output:\n{}", server.log_tail()))?;
     finish(
-        "get4k",
+        Side::Strongbox,
         "strongbox GetObject 4 KiB, SigV4 root",
         &result,
         cfg,
@@ -79,14 +79,33 @@ pub async fn strongbox(setup: &Setup, cfg: LoadConfig, report: &mut Report) -> R
     )
 }
 
+/// Which server a load result belongs to; fixes the report keys.
+#[derive(Clone, Copy)]
+enum Side {
+    Floor,
+    Strongbox,
+}
+
+impl Side {
+    fn keys(self) -> (&'static str, &'static str, &'static str) {
+        match self {
+            Side::Floor => ("floor", "floor_get4k_rps", "floor_cpu_us_per_req"),
+            Side::Strongbox => ("get4k", "strongbox_get4k_rps", "strongbox_cpu_us_per_req"),
+        }
+    }
+}
+
 fn finish(
-    key: &'static str,
+    side: Side,
     label: &str,
     result: &LoadResult,
     cfg: LoadConfig,
     report: &mut Report,
 ) -> Result<f64> {
+    let (key, rps_key, cpu_key) = side.keys();
     let rps = result.requests_per_sec();
+    let server_cpu = result.server_cpu_us_per_req();
+    let client_cpu = result.client_cpu_us_per_req();
     report.detail(
         key,
         json!({
@@ -96,6 +115,8 @@ fn finish(
             "bad_responses": result.bad,
             "p50_us": result.p50_us,
             "p99_us": result.p99_us,
+            "server_cpu_us_per_req": server_cpu,
+            "load_generator_cpu_us_per_req": client_cpu,
             "connections": cfg.connections,
             "warmup_s": cfg.warmup.as_secs_f64(),
             "duration_s": cfg.duration.as_secs_f64(),
@@ -113,20 +134,29 @@ fn finish(
                 .unwrap_or("no good responses at all")
         );
     }
-    let label = format!("{label}, {} conns", cfg.connections);
     report.measure(
-        if key == "floor" {
-            "floor_get4k_rps"
-        } else {
-            "strongbox_get4k_rps"
-        },
-        label,
+        rps_key,
+        format!("{label}, {} conns", cfg.connections),
         rps,
         "req/s",
     );
+    if let Some(cpu) = server_cpu {
+        report.measure(
+            cpu_key,
+            format!("{label}, server CPU per request"),
+            cpu,
+            "us",
+        );
+    }
     println!(
-        "  {key}: {rps:.0} req/s, p50 {} us, p99 {} us, {} responses all 200 with {} bytes",
-        result.p50_us, result.p99_us, result.total, cfg.expected_len
+        "  {key}: {rps:.0} req/s, p50 {} us, p99 {} us, server CPU {} us/req, load generator CPU {} us/req; \
+         {} responses, all 200 with {} bytes",
+        result.p50_us,
+        result.p99_us,
+        server_cpu.map_or("?".into(), |c| format!("{c:.1}")),
+        client_cpu.map_or("?".into(), |c| format!("{c:.1}")),
+        result.total,
+        cfg.expected_len
     );
     Ok(rps)
 }

@@ -2,6 +2,7 @@
 //! sequentially for a warm-up period and then a measured period. Every response must be
 //! 200 with exactly the expected body length, otherwise the run is reported as invalid.
 
+use crate::cpu;
 use anyhow::{Context, Result, bail};
 use bytes::Bytes;
 use http::{HeaderMap, HeaderName, HeaderValue, Method, Request};
@@ -71,11 +72,27 @@ pub struct LoadResult {
     pub elapsed: Duration,
     pub p50_us: u32,
     pub p99_us: u32,
+    /// CPU time the server process used during the measured window.
+    pub server_cpu: Option<Duration>,
+    /// CPU time this load generator used during the measured window.
+    pub client_cpu: Option<Duration>,
 }
 
 impl LoadResult {
     pub fn requests_per_sec(&self) -> f64 {
         self.measured_ok as f64 / self.elapsed.as_secs_f64()
+    }
+
+    /// Server CPU microseconds per measured request.
+    pub fn server_cpu_us_per_req(&self) -> Option<f64> {
+        self.server_cpu
+            .map(|c| c.as_secs_f64() * 1e6 / self.measured_ok.max(1) as f64)
+    }
+
+    /// Load generator CPU microseconds per measured request.
+    pub fn client_cpu_us_per_req(&self) -> Option<f64> {
+        self.client_cpu
+            .map(|c| c.as_secs_f64() * 1e6 / self.measured_ok.max(1) as f64)
     }
 
     pub fn is_valid(&self) -> bool {
@@ -91,9 +108,10 @@ struct ConnOutcome {
     samples: Vec<u32>,
 }
 
-/// Run the load against `addr` and return the merged result.
+/// Run the load against `addr` (served by process `server_pid`) and return the merged result.
 pub async fn run(
     addr: SocketAddr,
+    server_pid: u32,
     template: RequestTemplate,
     cfg: LoadConfig,
 ) -> Result<LoadResult> {
@@ -111,6 +129,7 @@ pub async fn run(
             connection(addr, &template, cfg, window_start, window_end).await
         }));
     }
+    let cpu_sampler = tokio::spawn(cpu_in_window(server_pid, window_start, window_end));
     let mut result = LoadResult {
         elapsed: cfg.duration,
         ..LoadResult::default()
@@ -130,10 +149,26 @@ pub async fn run(
         }
         samples.extend(outcome.samples);
     }
+    (result.server_cpu, result.client_cpu) = cpu_sampler.await.unwrap_or((None, None));
     samples.sort_unstable();
     result.p50_us = percentile(&samples, 50);
     result.p99_us = percentile(&samples, 99);
     Ok(result)
+}
+
+/// CPU used by the server and by this process between `from` and `to`.
+async fn cpu_in_window(
+    server_pid: u32,
+    from: Instant,
+    to: Instant,
+) -> (Option<Duration>, Option<Duration>) {
+    let me = std::process::id();
+    tokio::time::sleep_until(from.into()).await;
+    let (server0, me0) = (cpu::process_cpu(server_pid), cpu::process_cpu(me));
+    tokio::time::sleep_until(to.into()).await;
+    let (server1, me1) = (cpu::process_cpu(server_pid), cpu::process_cpu(me));
+    let diff = |a: Option<Duration>, b: Option<Duration>| Some(b?.saturating_sub(a?));
+    (diff(server0, server1), diff(me0, me1))
 }
 
 fn percentile(sorted: &[u32], pct: usize) -> u32 {

@@ -2,6 +2,7 @@
 //! See crates/bench/README.md for what each subcommand measures.
 
 mod bigobject;
+mod cpu;
 mod floor;
 mod get4k;
 mod load;
