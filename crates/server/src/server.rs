@@ -75,8 +75,8 @@ impl Server {
 
         let mut s3 = S3ServiceBuilder::new(backend);
         s3.set_auth(Auth::new(Arc::clone(&identities)));
-        s3.set_access(Access::new(identities));
-        s3.set_route(Routes::new(Arc::clone(&state)));
+        s3.set_access(Access::new(Arc::clone(&identities)));
+        s3.set_route(Routes::new(Arc::clone(&state), identities));
         if let Some(domains) = Domains::new(&config.domains) {
             s3.set_host(domains);
         }

@@ -7,6 +7,7 @@
 //! use [`crate::identity::authenticate`] exactly as the S3 access hook does, and read bodies with
 //! [`read_body`], never unbounded.
 
+pub mod admin;
 mod health;
 
 use std::sync::Arc;
@@ -16,6 +17,7 @@ use http::{Extensions, HeaderMap, Method, Uri};
 use s3s::route::S3Route;
 use s3s::{Body, S3Error, S3ErrorCode, S3Request, S3Response, S3Result};
 
+use crate::identity::Identities;
 use crate::state::ServerState;
 
 /// Every non-S3 endpoint.
@@ -25,6 +27,9 @@ pub enum Endpoint {
     HealthLive,
     /// `GET|HEAD /minio/health/ready`: the server takes new requests.
     HealthReady,
+    /// Anything under `/minio/admin/`: the MinIO admin API ([`admin`]), which answers unknown
+    /// paths itself with a JSON error.
+    Admin,
 }
 
 impl Endpoint {
@@ -35,6 +40,7 @@ impl Endpoint {
         match uri.path() {
             "/minio/health/live" if read => Some(Self::HealthLive),
             "/minio/health/ready" if read => Some(Self::HealthReady),
+            p if p.starts_with(admin::ANY_ADMIN_PREFIX) => Some(Self::Admin),
             _ => None,
         }
     }
@@ -44,12 +50,13 @@ impl Endpoint {
 #[derive(Debug, Clone)]
 pub struct Routes {
     state: Arc<ServerState>,
+    identities: Arc<Identities>,
 }
 
 impl Routes {
     #[must_use]
-    pub fn new(state: Arc<ServerState>) -> Self {
-        Self { state }
+    pub fn new(state: Arc<ServerState>, identities: Arc<Identities>) -> Self {
+        Self { state, identities }
     }
 }
 
@@ -75,6 +82,8 @@ impl S3Route for Routes {
         match endpoint(req)? {
             // Probes come without credentials (MinIO behaves the same).
             Endpoint::HealthLive | Endpoint::HealthReady => Ok(()),
+            // The admin handler authenticates itself, so that refusals are admin JSON errors.
+            Endpoint::Admin => Ok(()),
         }
     }
 
@@ -82,6 +91,7 @@ impl S3Route for Routes {
         match endpoint(&req)? {
             Endpoint::HealthLive => Ok(health::live()),
             Endpoint::HealthReady => Ok(health::ready(&self.state)),
+            Endpoint::Admin => Ok(admin::handle(self.state.iam(), &self.identities, req).await),
         }
     }
 }
@@ -140,6 +150,19 @@ mod tests {
             (Method::GET, "/minio/health/live/", None),
             (Method::GET, "/minio/health", None),
             (Method::GET, "/bucket/minio/health/live", None),
+            (
+                Method::PUT,
+                "/minio/admin/v3/add-user?accessKey=a",
+                Some(Endpoint::Admin),
+            ),
+            (
+                Method::POST,
+                "/minio/admin/v3/idp/builtin/policy/attach",
+                Some(Endpoint::Admin),
+            ),
+            (Method::GET, "/minio/admin/v2/info", Some(Endpoint::Admin)),
+            (Method::GET, "/minio/adminx", None),
+            (Method::GET, "/bucket/minio/admin/v3/add-user", None),
         ];
         for (method, path, expected) in cases {
             assert_eq!(
