@@ -308,3 +308,35 @@ fn bucket_policy_resources_must_be_inside_the_bucket() {
     let wild = Policy::parse_bucket(br#"{"Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::*"}]}"#).unwrap();
     assert!(wild.check_bucket("anything").is_ok());
 }
+
+/// spec §18 (LDAP STS tests): `arn:aws:s3:::${ldap:username}/*` gives dillon bucket `dillon`; JWT claims
+/// and principal type work the same way. Prefixes are namespaces: a `jwt:username` claim never stands
+/// in for `aws:username` (spec §17.3).
+#[test]
+fn ldap_jwt_and_principaltype_variables() {
+    let s = set(r#"{"Version":"2012-10-17","Statement":[
+      {"Effect":"Allow","Action":"s3:*","Resource":"arn:aws:s3:::${ldap:username}/*"},
+      {"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::shared/${jwt:preferred_username}/*",
+       "Condition":{"StringEquals":{"aws:principaltype":"AssumedRole"}}},
+      {"Effect":"Allow","Action":"s3:PutObject","Resource":"arn:aws:s3:::${aws:username}/*"}]}"#);
+    let ldap = ctx(&[
+        ("ldap:username", "dillon"),
+        ("ldap:user", "uid=dillon,ou=people,dc=min,dc=io"),
+    ]);
+    assert!(allowed(&s, Action::ListBucket, "dillon", &ldap));
+    assert!(allowed(&s, Action::GetObject, "dillon/x", &ldap));
+    assert!(!allowed(&s, Action::GetObject, "dillon2/x", &ldap));
+    let oidc = ctx(&[
+        ("jwt:preferred_username", "liza"),
+        ("aws:principaltype", "AssumedRole"),
+        ("jwt:username", "root"),
+    ]);
+    assert!(allowed(&s, Action::GetObject, "shared/liza/a", &oidc));
+    assert!(!allowed(&s, Action::GetObject, "shared/dillon/a", &oidc));
+    assert!(!allowed(&s, Action::PutObject, "root/a", &oidc));
+    let user = ctx(&[
+        ("jwt:preferred_username", "liza"),
+        ("aws:principaltype", "User"),
+    ]);
+    assert!(!allowed(&s, Action::GetObject, "shared/liza/a", &user));
+}
