@@ -249,6 +249,16 @@ pub async fn run(setup: &Setup, size: u64, report: &mut Report) -> Result<()> {
     let get_floor = read_mibs.min(md5_mibs);
     report.ratio("put1g_vs_floor", put_mibs / put_floor, 0.7);
     report.ratio("get1g_vs_floor", get_mibs / get_floor, 0.7);
+    report.info(
+        "put1g_vs_raw_write",
+        put_mibs / write_mibs,
+        "PUT against raw write alone",
+    );
+    report.info(
+        "get1g_vs_raw_read",
+        get_mibs / read_mibs,
+        "GET against raw read alone (GET needs no MD5)",
+    );
     report.detail(
         "bigobject",
         json!({

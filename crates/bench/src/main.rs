@@ -123,7 +123,29 @@ fn main() -> Result<()> {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    rt.block_on(run(which, &common))
+    rt.block_on(async {
+        // On SIGINT/SIGTERM the run future is dropped, and with it the server guards (which
+        // kill their processes) and the temporary directory.
+        tokio::select! {
+            r = run(which, &common) => r,
+            s = interrupted() => Err(anyhow::anyhow!("interrupted by {s}; servers stopped")),
+        }
+    })
+}
+
+async fn interrupted() -> &'static str {
+    use tokio::signal::unix::{SignalKind, signal};
+    match (
+        signal(SignalKind::interrupt()),
+        signal(SignalKind::terminate()),
+    ) {
+        (Ok(mut int), Ok(mut term)) => tokio::select! {
+            _ = int.recv() => "SIGINT",
+            _ = term.recv() => "SIGTERM",
+        },
+        // Without signal handlers, never resolve: the run goes on as normal.
+        _ => std::future::pending().await,
+    }
 }
 
 async fn run(which: Which, common: &Common) -> Result<()> {
@@ -168,6 +190,16 @@ async fn run(which: Which, common: &Common) -> Result<()> {
     }
     if let (Some(floor), Some(sb)) = (floor_rps, strongbox_rps) {
         report.ratio("get4k_vs_floor", sb / floor, 0.5);
+        if let (Some(f), Some(s)) = (
+            report.value("floor_cpu_us_per_req"),
+            report.value("strongbox_cpu_us_per_req"),
+        ) {
+            report.info(
+                "get4k_server_cpu_floor_vs_strongbox",
+                f / s,
+                "floor server CPU per request / Strongbox's: hardly moved by other load",
+            );
+        }
     }
     if matches!(which, Which::Big | Which::All) {
         println!("bigobject: {} MiB, single stream", common.size_mib);

@@ -11,6 +11,13 @@ pub struct Measurement {
     pub unit: &'static str,
 }
 
+/// A derived figure without a target, printed as `info NAME VALUE`.
+pub struct Info {
+    pub key: &'static str,
+    pub value: f64,
+    pub meaning: &'static str,
+}
+
 pub struct Ratio {
     pub key: &'static str,
     pub value: f64,
@@ -21,6 +28,7 @@ pub struct Ratio {
 pub struct Report {
     pub measurements: Vec<Measurement>,
     pub ratios: Vec<Ratio>,
+    pub infos: Vec<Info>,
     pub notes: Vec<String>,
     pub details: serde_json::Map<String, Value>,
 }
@@ -45,12 +53,27 @@ impl Report {
         self.ratios.push(Ratio { key, value, target });
     }
 
+    pub fn info(&mut self, key: &'static str, value: f64, meaning: &'static str) {
+        self.infos.push(Info {
+            key,
+            value,
+            meaning,
+        });
+    }
+
     pub fn note(&mut self, note: impl Into<String>) {
         self.notes.push(note.into());
     }
 
     pub fn detail(&mut self, key: &str, value: Value) {
         self.details.insert(key.to_owned(), value);
+    }
+
+    pub fn value(&self, key: &str) -> Option<f64> {
+        self.measurements
+            .iter()
+            .find(|m| m.key == key)
+            .map(|m| m.value)
     }
 
     pub fn print(&self) {
@@ -71,6 +94,9 @@ impl Report {
                 "ratio {} {:.2}   (target >= {:.2}: {verdict})",
                 r.key, r.value, r.target
             );
+        }
+        for i in &self.infos {
+            println!("info {} {:.2}   ({})", i.key, i.value, i.meaning);
         }
         for n in &self.notes {
             println!("note: {n}");
@@ -93,9 +119,20 @@ impl Report {
             .iter()
             .map(|r| (r.key.to_owned(), json!({ "value": r.value, "target": r.target, "meets_target": r.value >= r.target })))
             .collect();
+        let infos: serde_json::Map<String, Value> = self
+            .infos
+            .iter()
+            .map(|i| {
+                (
+                    i.key.to_owned(),
+                    json!({ "value": i.value, "meaning": i.meaning }),
+                )
+            })
+            .collect();
         json!({
             "measurements": measurements,
             "ratios": ratios,
+            "info": infos,
             "notes": self.notes,
             "details": self.details,
         })
