@@ -66,6 +66,16 @@ pub async fn add(mut req: AdminRequest) -> Result<S3Response<Body>, AdminError> 
             "The policy document is not UTF-8 text",
         )
     })?;
+    // MinIO refuses a named policy without a Version (the policy grammar allows it elsewhere).
+    if let Ok(p) = strongbox_policy::Policy::parse(doc.as_bytes())
+        && p.version().is_none_or(str::is_empty)
+    {
+        return Err(AdminError::new(
+            StatusCode::BAD_REQUEST,
+            "MalformedPolicy",
+            "The policy version is invalid",
+        ));
+    }
     req.iam(move |iam| iam.put_policy(&name, &doc)).await?;
     Ok(req.done())
 }
