@@ -73,6 +73,9 @@ struct Common {
     /// Measured seconds for each load run.
     #[arg(long, default_value_t = 5.0)]
     duration: f64,
+    /// Rounds of 4 KiB GET load; with both servers they alternate floor, Strongbox, floor, ...
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u32).range(1..=10))]
+    rounds: u32,
     /// Size of the big object in MiB.
     #[arg(long, default_value_t = 1024, value_parser = clap::value_parser!(u64).range(1..=16384))]
     size_mib: u64,
@@ -172,23 +175,27 @@ async fn run(which: Which, common: &Common) -> Result<()> {
         tmp.path().display()
     );
 
-    let mut floor_rps = None;
-    let mut strongbox_rps = None;
+    let mut targets = Vec::new();
     if matches!(which, Which::Floor | Which::All) {
-        println!(
-            "floor-get: {} connections, {:?} warm-up + {:?} measured",
-            cfg.connections, cfg.warmup, cfg.duration
-        );
-        floor_rps = Some(get4k::floor(&setup, cfg, &mut report).await?);
+        targets.push(get4k::prepare_floor(&setup)?);
     }
     if matches!(which, Which::Get4k | Which::All) {
-        println!(
-            "get4k: {} connections, {:?} warm-up + {:?} measured",
-            cfg.connections, cfg.warmup, cfg.duration
-        );
-        strongbox_rps = Some(get4k::strongbox(&setup, cfg, &mut report).await?);
+        targets.push(get4k::prepare_strongbox(&setup).await?);
     }
-    if let (Some(floor), Some(sb)) = (floor_rps, strongbox_rps) {
+    for round in 1..=common.rounds {
+        if !targets.is_empty() {
+            println!(
+                "4 KiB GET round {round}/{}: {} connections, {:?} warm-up + {:?} measured",
+                common.rounds, cfg.connections, cfg.warmup, cfg.duration
+            );
+        }
+        for target in &mut targets {
+            target.measure(cfg).await?;
+        }
+    }
+    let rps: Vec<f64> = targets.iter().map(|t| t.record(cfg, &mut report)).collect();
+    drop(targets);
+    if let [floor, sb] = rps[..] {
         report.ratio("get4k_vs_floor", sb / floor, 0.5);
         if let (Some(f), Some(s)) = (
             report.value("floor_cpu_us_per_req"),

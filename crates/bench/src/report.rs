@@ -78,10 +78,10 @@ impl Report {
 
     pub fn print(&self) {
         println!();
-        println!("{:<52} {:>12}  unit", "measurement", "value");
-        println!("{}", "-".repeat(72));
+        println!("{:<60} {:>12}  unit", "measurement", "value");
+        println!("{}", "-".repeat(80));
         for m in &self.measurements {
-            println!("{:<52} {:>12.1}  {}", m.label, m.value, m.unit);
+            println!("{:<60} {:>12.1}  {}", m.label, m.value, m.unit);
         }
         println!();
         for r in &self.ratios {
