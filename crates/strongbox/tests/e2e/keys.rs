@@ -275,3 +275,59 @@ async fn traversal_keys_never_leave_the_data_dir() {
         .collect::<Vec<_>>();
     assert_eq!(outside_before, outside_after, "files appeared outside DIR");
 }
+
+/// The server keeps its own state under DIR; none of it may be reachable or listed through S3.
+#[tokio::test]
+async fn server_state_under_dir_is_not_reachable() {
+    let server = Server::start();
+    let s3 = server.s3();
+    s3.create_bucket().bucket("visible").send().await.unwrap();
+    put(&s3, "visible", "k", b"v").await;
+
+    let buckets = s3.list_buckets().send().await.unwrap();
+    let names: Vec<&str> = buckets.buckets().iter().filter_map(|b| b.name()).collect();
+    assert_eq!(
+        names,
+        ["visible"],
+        "ListBuckets shows more than the created bucket"
+    );
+
+    // Every top-level entry of DIR that is not a bucket, tried as a bucket and as a path.
+    let signer = Signer::new(
+        ROOT_USER,
+        ROOT_PASSWORD,
+        REGION,
+        std::time::SystemTime::now(),
+    );
+    let host = server.addr().to_string();
+    let entries: Vec<String> = std::fs::read_dir(server.data_dir())
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n != "visible")
+        .collect();
+    for entry in &entries {
+        for p in files_under(&server.data_dir().join(entry))
+            .into_iter()
+            .take(20)
+        {
+            let path = format!("/{entry}/{}", p.to_string_lossy());
+            let signed = signer.sign("GET", &host, &path, &[], &[], EMPTY_SHA256);
+            let resp = request_blocking(server.addr(), "GET", &signed.target, &signed.headers, &[])
+                .unwrap();
+            assert_ne!(resp.status, 200, "internal file {path} served through S3");
+        }
+        let signed = signer.sign("GET", &host, &format!("/{entry}"), &[], &[], EMPTY_SHA256);
+        let resp =
+            request_blocking(server.addr(), "GET", &signed.target, &signed.headers, &[]).unwrap();
+        assert_ne!(
+            resp.status, 200,
+            "internal directory {entry} listed through S3"
+        );
+        let res = s3.create_bucket().bucket(entry).send().await;
+        assert!(
+            res.is_err(),
+            "a bucket named {entry:?} (the server's own state) was created"
+        );
+    }
+}

@@ -230,3 +230,27 @@ async fn generated_root_credentials_are_private_and_stable() {
         "InvalidAccessKeyId"
     );
 }
+
+#[tokio::test]
+async fn region_comes_from_the_environment() {
+    let mut env = crate::common::default_env();
+    env.push(("MINIO_REGION".into(), Some("eu-west-3".into())));
+    let server = Server::start_with_env(env);
+    let s3 = aws_sdk_s3::Client::from_conf(
+        server
+            .s3_config(ROOT_USER, ROOT_PASSWORD)
+            .region(aws_sdk_s3::config::Region::new("eu-west-3"))
+            .build(),
+    );
+    s3.create_bucket().bucket("regional").send().await.unwrap();
+    let loc = s3
+        .get_bucket_location()
+        .bucket("regional")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        loc.location_constraint().map(|c| c.as_str()),
+        Some("eu-west-3")
+    );
+}
