@@ -1,73 +1,331 @@
 //! The s3s access hook: every S3 operation passes here after its signature was verified.
 //!
-//! It authenticates the request (identity and session token, [`crate::identity::authenticate`]),
-//! decides, and leaves an [`Authorized`] proof in the request's extensions for handlers.
-//! Issue 3 replaces [`decide`] with the IAM policy engine (identity policies, session policy,
-//! bucket policy); anonymous requests are decided in the same place.
+//! `check` authenticates the request ([`crate::identity::authenticate_in`]), finds the operation
+//! in [`crate::authz::table`] (an operation not in the table is denied), builds the request's
+//! condition values and decides. Operations whose decision needs the typed input (copy source,
+//! the keys of a multi-object delete, the key of a POST form upload, the location constraint)
+//! are decided in their per-operation hook. Either way an [`Authorized`] proof lands in the
+//! request's extensions, and [`crate::s3::Strongbox`] refuses any request that does not carry one.
 
 use std::sync::Arc;
 
 use s3s::access::{S3Access, S3AccessContext};
-use s3s::{S3Error, S3ErrorCode, S3Result};
+use s3s::dto::{
+    CopyObjectInput, CopySource, CreateBucketInput, DeleteObjectsInput, PostObjectInput,
+    UploadPartCopyInput,
+};
+use s3s::path::S3Path;
+use s3s::{S3Error, S3ErrorCode, S3Request, S3Result};
+use strongbox_iam::IamSnapshot;
+use strongbox_policy::{ConditionValues, Request};
+use time::OffsetDateTime;
 
-use crate::http::RequestId;
-use crate::identity::{Identities, Identity, Principal, authenticate};
+use crate::authz::context::{AuthStyle, RequestFacts, Who, condition_values, query_pairs};
+use crate::authz::table::{self, Need, OpKey, Resource, Rule};
+use crate::authz::{Authorizer, Subject};
+use crate::http::{ConnectionInfo, RequestId};
+use crate::identity::{Identities, Identity, Principal, authenticate_in};
 
 /// Proof that a request passed authentication and authorisation. Only this module builds one.
 #[derive(Debug, Clone)]
 pub struct Authorized {
-    identity: Identity,
+    principal: Principal,
+    op: &'static str,
+    /// `DeleteObjects`: the listed objects the principal may not delete (each an `AccessDenied`
+    /// entry of the result); they have been removed from the input.
+    denied: Arc<Vec<s3s::dto::Error>>,
 }
 
 impl Authorized {
+    /// The authenticated identity; `None` for an anonymous request a bucket policy allowed.
     #[must_use]
-    pub fn identity(&self) -> &Identity {
-        &self.identity
+    pub fn identity(&self) -> Option<&Identity> {
+        match &self.principal {
+            Principal::Authenticated(identity) => Some(identity),
+            Principal::Anonymous => None,
+        }
     }
+
+    #[must_use]
+    pub fn principal(&self) -> &Principal {
+        &self.principal
+    }
+
+    /// The s3s operation the proof was issued for.
+    #[must_use]
+    pub fn op(&self) -> &'static str {
+        self.op
+    }
+
+    /// `DeleteObjects`: the objects refused, to report in the result.
+    #[must_use]
+    pub fn denied_deletes(&self) -> &[s3s::dto::Error] {
+        &self.denied
+    }
+}
+
+/// A request authenticated in `check`, waiting for its typed input to be decided.
+#[derive(Clone)]
+struct Pending {
+    snapshot: Arc<IamSnapshot>,
+    principal: Principal,
+    subject: Subject,
+    values: ConditionValues,
+    rule: &'static Rule,
 }
 
 /// The `S3Access` implementation installed in the s3s service.
 #[derive(Debug, Clone)]
 pub struct Access {
     identities: Arc<Identities>,
+    authorizer: Arc<Authorizer>,
 }
 
 impl Access {
     #[must_use]
-    pub fn new(identities: Arc<Identities>) -> Self {
-        Self { identities }
+    pub fn new(identities: Arc<Identities>, authorizer: Arc<Authorizer>) -> Self {
+        Self {
+            identities,
+            authorizer,
+        }
     }
+
+    fn check_request(&self, cx: &mut S3AccessContext<'_>) -> S3Result<()> {
+        let connection = cx.extensions_mut().get::<ConnectionInfo>().copied();
+        let snapshot = self.identities.iam().snapshot();
+        let principal = authenticate_in(
+            &self.identities,
+            &snapshot,
+            cx.credentials(),
+            cx.headers(),
+            cx.uri(),
+        )?;
+        let op = cx.s3_op().name();
+        let Some(rule) = table::rule(op) else {
+            tracing::info!(op, "operation not in the authorization table: denied");
+            return Err(access_denied());
+        };
+        let query = query_pairs(cx.uri());
+        let facts = RequestFacts {
+            headers: cx.headers(),
+            query: &query,
+            connection: connection.as_ref(),
+            auth: AuthStyle::detect(cx.credentials().is_some(), op, cx.headers(), &query),
+            now: OffsetDateTime::now_utc(),
+        };
+        let values = condition_values(&facts, rule, &Who::of(&principal, &snapshot));
+        let subject = self.authorizer.subject(&snapshot, &principal);
+        let pending = Pending {
+            snapshot,
+            principal,
+            subject,
+            values,
+            rule,
+        };
+        if rule.needs_input() {
+            cx.extensions_mut().insert(pending);
+            return Ok(());
+        }
+        let (bucket, object) = match cx.s3_path() {
+            S3Path::Root => ("", None),
+            S3Path::Bucket { bucket } => (&**bucket, None),
+            S3Path::Object { bucket, key } => (&**bucket, Some(&**key)),
+        };
+        for need in rule.needs {
+            let (b, o) = match need.resource {
+                Resource::Service => ("", None),
+                Resource::Bucket => (bucket, None),
+                Resource::Object if object.is_some() => (bucket, object),
+                _ => {
+                    tracing::warn!(op, ?need, "request path does not fit the table row: denied");
+                    return Err(access_denied());
+                }
+            };
+            self.require(&pending, need, b, o, &pending.values)?;
+        }
+        cx.extensions_mut().insert(pending.authorized(Vec::new()));
+        Ok(())
+    }
+
+    fn require(
+        &self,
+        p: &Pending,
+        need: &Need,
+        bucket: &str,
+        object: Option<&str>,
+        values: &ConditionValues,
+    ) -> S3Result<()> {
+        let req = Request::new(need.action, bucket, object, values);
+        if self
+            .authorizer
+            .decide(&p.snapshot, &p.subject, &req)
+            .is_allowed()
+        {
+            Ok(())
+        } else {
+            Err(access_denied())
+        }
+    }
+
+    /// Decides an operation whose object and copy source come from its typed input.
+    fn decide_typed<T>(
+        &self,
+        req: &mut S3Request<T>,
+        op: &str,
+        target: (&str, Option<&str>),
+        source: Option<&CopySource>,
+        extra: &[(OpKey, Option<&str>)],
+    ) -> S3Result<()> {
+        let mut pending = take_pending(req, op)?;
+        for (key, value) in extra {
+            if let Some(value) = value {
+                pending.values.insert(key.name(), *value);
+            }
+        }
+        let rule = pending.rule;
+        for need in rule.needs {
+            match need.resource {
+                Resource::Bucket => {
+                    self.require(&pending, need, target.0, None, &pending.values)?
+                }
+                Resource::Object => {
+                    self.require(&pending, need, target.0, target.1, &pending.values)?;
+                }
+                Resource::CopySource => match source {
+                    Some(CopySource::Bucket { bucket, key, .. }) => {
+                        self.require(&pending, need, bucket, Some(key), &pending.values)?;
+                    }
+                    _ => return Err(access_denied()),
+                },
+                Resource::Service | Resource::EachListedObject => return Err(access_denied()),
+            }
+        }
+        req.extensions.insert(pending.authorized(Vec::new()));
+        Ok(())
+    }
+}
+
+impl Pending {
+    fn authorized(self, denied: Vec<s3s::dto::Error>) -> Authorized {
+        Authorized {
+            principal: self.principal,
+            op: self.rule.op,
+            denied: Arc::new(denied),
+        }
+    }
+}
+
+fn take_pending<T>(req: &mut S3Request<T>, op: &str) -> S3Result<Pending> {
+    match req.extensions.remove::<Pending>() {
+        Some(p) if p.rule.op == op => Ok(p),
+        _ => {
+            tracing::warn!(op, "typed access hook without a pending check: denied");
+            Err(access_denied())
+        }
+    }
+}
+
+/// Sets the request id on errors of the per-operation hooks (as `check` does).
+fn with_id<T>(req: &S3Request<T>, result: S3Result<()>) -> S3Result<()> {
+    result.map_err(|mut e| {
+        if let Some(id) = req.extensions.get::<RequestId>() {
+            e.set_request_id(id.as_str());
+        }
+        e
+    })
 }
 
 #[async_trait::async_trait]
 impl S3Access for Access {
     async fn check(&self, cx: &mut S3AccessContext<'_>) -> S3Result<()> {
         let request_id = cx.extensions_mut().get::<RequestId>().cloned();
-        let result = authenticate(&self.identities, cx.credentials(), cx.headers(), cx.uri())
-            .and_then(|p| decide(&*cx, p));
-        match result {
-            Ok(authorized) => {
-                cx.extensions_mut().insert(authorized);
-                Ok(())
+        self.check_request(cx).map_err(|mut e| {
+            if let Some(id) = request_id {
+                e.set_request_id(id.as_str());
             }
-            Err(mut e) => {
-                if let Some(id) = request_id {
-                    e.set_request_id(id.as_str());
-                }
-                Err(e)
-            }
-        }
+            e
+        })
     }
-}
 
-/// The decision. Today: root may do everything, nobody else anything.
-fn decide(cx: &S3AccessContext<'_>, principal: Principal) -> S3Result<Authorized> {
-    match principal {
-        Principal::Authenticated(identity @ Identity::Root { .. }) => Ok(Authorized { identity }),
-        Principal::Anonymous => {
-            tracing::debug!(op = cx.s3_op().name(), "anonymous request denied");
-            Err(access_denied())
+    async fn post_object(&self, req: &mut S3Request<PostObjectInput>) -> S3Result<()> {
+        let (bucket, key) = (req.input.bucket.clone(), req.input.key.clone());
+        let r = self.decide_typed(req, "PostObject", (&bucket, Some(&key)), None, &[]);
+        with_id(req, r)
+    }
+
+    async fn create_bucket(&self, req: &mut S3Request<CreateBucketInput>) -> S3Result<()> {
+        let bucket = req.input.bucket.clone();
+        let location = req
+            .input
+            .create_bucket_configuration
+            .as_ref()
+            .and_then(|c| c.location_constraint.as_ref())
+            .map(|l| l.as_str().to_owned());
+        let extra = [(OpKey::LocationConstraint, location.as_deref())];
+        let r = self.decide_typed(req, "CreateBucket", (&bucket, None), None, &extra);
+        with_id(req, r)
+    }
+
+    async fn copy_object(&self, req: &mut S3Request<CopyObjectInput>) -> S3Result<()> {
+        let (bucket, key) = (req.input.bucket.clone(), req.input.key.clone());
+        let source = req.input.copy_source.clone();
+        let r = self.decide_typed(req, "CopyObject", (&bucket, Some(&key)), Some(&source), &[]);
+        with_id(req, r)
+    }
+
+    async fn upload_part_copy(&self, req: &mut S3Request<UploadPartCopyInput>) -> S3Result<()> {
+        let (bucket, key) = (req.input.bucket.clone(), req.input.key.clone());
+        let source = req.input.copy_source.clone();
+        let r = self.decide_typed(
+            req,
+            "UploadPartCopy",
+            (&bucket, Some(&key)),
+            Some(&source),
+            &[],
+        );
+        with_id(req, r)
+    }
+
+    /// Each listed object is its own decision: refused ones leave the input and are reported as
+    /// `AccessDenied` entries of the result; the rest go to the backend.
+    async fn delete_objects(&self, req: &mut S3Request<DeleteObjectsInput>) -> S3Result<()> {
+        let pending = match take_pending(req, "DeleteObjects") {
+            Ok(p) => p,
+            Err(e) => return with_id(req, Err(e)),
+        };
+        let bucket = req.input.bucket.clone();
+        let need = pending.rule.needs.first().copied();
+        let objects = std::mem::take(&mut req.input.delete.objects);
+        let mut allowed = Vec::with_capacity(objects.len());
+        let mut denied = Vec::new();
+        for object in objects {
+            let ok = need.is_some_and(|need| {
+                let versioned;
+                let values = match &object.version_id {
+                    Some(v) => {
+                        versioned = pending.values.clone().with("s3:versionid", v.as_str());
+                        &versioned
+                    }
+                    None => &pending.values,
+                };
+                self.require(&pending, &need, &bucket, Some(&object.key), values)
+                    .is_ok()
+            });
+            if ok {
+                allowed.push(object);
+            } else {
+                denied.push(s3s::dto::Error {
+                    code: Some("AccessDenied".into()),
+                    key: Some(object.key),
+                    message: Some("Access Denied.".into()),
+                    version_id: object.version_id,
+                    ..Default::default()
+                });
+            }
         }
+        req.input.delete.objects = allowed;
+        req.extensions.insert(pending.authorized(denied));
+        Ok(())
     }
 }
 

@@ -7,14 +7,24 @@
 //!   which checks the credential scope's region ([`crate::scope`]), resolves the verified access
 //!   key to an [`Identity`] and checks `X-Amz-Security-Token`.
 //!
-//! Issues 3 and 4 add IAM users, service accounts and temporary credentials as new [`Identity`]
-//! variants resolved in [`Identities::resolve`]; the token rule for them lives in
-//! [`check_session_token`]. Nothing else needs to change.
+//! Access keys resolve against the IAM snapshot (never the database): root (from configuration,
+//! compared in constant time), IAM users (enabled only), service accounts (enabled, unexpired, and
+//! their parent resolved live: a disabled or deleted parent refuses the account at once). Both
+//! hooks resolve, so a user disabled between signature check and access check is still refused.
+//!
+//! **Temporary credentials (issue 4) plug in here:** an access key the snapshot does not know goes
+//! to `strongbox_sts::request_auth::check_credentials` in [`Identities::resolve_in`] (the `None`
+//! arm), which yields the secret and a new `Identity::Temporary` variant; the token rule for it
+//! goes into [`check_session_token`]. Nothing else needs to change.
+
+use std::sync::Arc;
 
 use http::{HeaderMap, Uri};
 use s3s::auth::{Credentials, SecretKey};
 use s3s::{S3Error, S3ErrorCode, S3Result};
+use strongbox_iam::{Iam, IamSnapshot, Refusal};
 use subtle::ConstantTimeEq;
+use time::OffsetDateTime;
 use zeroize::Zeroizing;
 
 use crate::credentials::RootCredentials;
@@ -25,6 +35,9 @@ pub const SECURITY_TOKEN_QUERY: &str = "X-Amz-Security-Token";
 /// Longest session token we look at (MinIO's parser stops at 64 KiB too).
 pub const MAX_SESSION_TOKEN_LEN: usize = 64 * 1024;
 
+/// MinIO's message for a disabled account (and for a service account whose parent is disabled).
+pub const ACCOUNT_DISABLED: &str = "Your account is disabled; please contact your administrator.";
+
 /// The principal behind a signed request, stored in the request's extensions by the access hook
 /// so that policy evaluation and handlers can read it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -32,13 +45,34 @@ pub const MAX_SESSION_TOKEN_LEN: usize = 64 * 1024;
 pub enum Identity {
     /// The root user: may do everything.
     Root { access_key: String },
+    /// An enabled IAM user of the builtin identity provider.
+    User { access_key: String },
+    /// A service account; its rights derive from `parent` (an IAM user or root).
+    ServiceAccount {
+        access_key: String,
+        parent: String,
+        /// The parent is the root credential (owner rights, narrowed by any embedded policy).
+        parent_is_root: bool,
+    },
 }
 
 impl Identity {
     #[must_use]
     pub fn access_key(&self) -> &str {
         match self {
-            Self::Root { access_key } => access_key,
+            Self::Root { access_key }
+            | Self::User { access_key }
+            | Self::ServiceAccount { access_key, .. } => access_key,
+        }
+    }
+
+    /// The user whose rights this identity exercises (`aws:username`): itself, or a service
+    /// account's parent.
+    #[must_use]
+    pub fn effective_user(&self) -> &str {
+        match self {
+            Self::Root { access_key } | Self::User { access_key } => access_key,
+            Self::ServiceAccount { parent, .. } => parent,
         }
     }
 }
@@ -54,6 +88,7 @@ pub enum Principal {
 #[derive(Debug)]
 pub struct Identities {
     root: RootCredentials,
+    iam: Arc<Iam>,
     /// The configured region that credential scopes must name (see [`crate::scope`]).
     required_region: Option<String>,
 }
@@ -66,32 +101,75 @@ struct Resolved {
 
 impl Identities {
     #[must_use]
-    pub fn new(root: RootCredentials, required_region: Option<String>) -> Self {
+    pub fn new(root: RootCredentials, iam: Arc<Iam>, required_region: Option<String>) -> Self {
         Self {
             root,
+            iam,
             required_region,
         }
     }
 
-    /// The secret that signs requests made with `access_key`.
-    pub fn secret_key(&self, access_key: &str) -> S3Result<SecretKey> {
-        self.resolve(access_key)
-            .map(|r| r.secret_key)
-            .ok_or_else(invalid_access_key)
+    /// The IAM the identities come from.
+    #[must_use]
+    pub fn iam(&self) -> &Arc<Iam> {
+        &self.iam
     }
 
-    fn resolve(&self, access_key: &str) -> Option<Resolved> {
+    /// The secret that signs requests made with `access_key`.
+    pub fn secret_key(&self, access_key: &str) -> S3Result<SecretKey> {
+        let snapshot = self.iam.snapshot();
+        self.resolve_in(&snapshot, access_key, OffsetDateTime::now_utc())
+            .map(|r| r.secret_key)
+    }
+
+    /// Resolves `access_key` against one snapshot at time `now`.
+    fn resolve_in(
+        &self,
+        snapshot: &IamSnapshot,
+        access_key: &str,
+        now: OffsetDateTime,
+    ) -> S3Result<Resolved> {
         // Constant time on the key's content; only its length can show through timing. The
         // secret is never compared here: s3s compares signatures in constant time.
         let is_root: bool = access_key
             .as_bytes()
             .ct_eq(self.root.access_key().as_bytes())
             .into();
-        is_root.then(|| Resolved {
-            secret_key: self.root.secret_key().clone(),
-            identity: Identity::Root {
-                access_key: self.root.access_key().to_owned(),
+        if is_root {
+            return Ok(Resolved {
+                secret_key: self.root.secret_key().clone(),
+                identity: Identity::Root {
+                    access_key: self.root.access_key().to_owned(),
+                },
+            });
+        }
+        let Some(resolved) = snapshot.resolve_access_key(access_key, now) else {
+            // Issue 4: temporary credentials are looked up here.
+            return Err(invalid_access_key());
+        };
+        let principal = resolved.usable().map_err(|refusal| {
+            tracing::debug!(access_key, ?refusal, "access key refused");
+            refused(refusal)
+        })?;
+        let identity = match principal {
+            strongbox_iam::Principal::Root(r) => Identity::Root {
+                access_key: r.access_key.clone(),
             },
+            strongbox_iam::Principal::User(u) => Identity::User {
+                access_key: u.access_key.clone(),
+            },
+            strongbox_iam::Principal::ServiceAccount {
+                account,
+                parent_is_root,
+            } => Identity::ServiceAccount {
+                access_key: account.access_key.clone(),
+                parent: account.parent.clone(),
+                parent_is_root,
+            },
+        };
+        Ok(Resolved {
+            secret_key: SecretKey::from(principal.secret_key().expose()),
+            identity,
         })
     }
 }
@@ -102,6 +180,18 @@ impl Identities {
 /// `X-Amz-Security-Token` header and query parameter (header and presigned auth).
 pub fn authenticate(
     identities: &Identities,
+    credentials: Option<&Credentials>,
+    headers: &HeaderMap,
+    uri: &Uri,
+) -> S3Result<Principal> {
+    let snapshot = identities.iam.snapshot();
+    authenticate_in(identities, &snapshot, credentials, headers, uri)
+}
+
+/// As [`authenticate`], against a snapshot the caller goes on deciding with.
+pub fn authenticate_in(
+    identities: &Identities,
+    snapshot: &IamSnapshot,
     credentials: Option<&Credentials>,
     headers: &HeaderMap,
     uri: &Uri,
@@ -120,9 +210,8 @@ pub fn authenticate(
     if let Some(region) = crate::scope::scope_region(headers, uri) {
         crate::scope::check_region(identities.required_region.as_deref(), &region)?;
     }
-    let resolved = identities
-        .resolve(&credentials.access_key)
-        .ok_or_else(invalid_access_key)?;
+    let resolved =
+        identities.resolve_in(snapshot, &credentials.access_key, OffsetDateTime::now_utc())?;
     check_session_token(&resolved.identity, token.as_ref().map(|t| t.as_str()))?;
     Ok(Principal::Authenticated(resolved.identity))
 }
@@ -131,13 +220,18 @@ pub fn authenticate(
 /// refused rather than ignored (as MinIO does), so a client never believes it used a session.
 fn check_session_token(identity: &Identity, token: Option<&str>) -> S3Result<()> {
     match (identity, token) {
-        (Identity::Root { .. }, None) => Ok(()),
-        (Identity::Root { .. }, Some(_)) => Err(invalid_token()),
+        (Identity::Root { .. } | Identity::User { .. } | Identity::ServiceAccount { .. }, None) => {
+            Ok(())
+        }
+        (
+            Identity::Root { .. } | Identity::User { .. } | Identity::ServiceAccount { .. },
+            Some(_),
+        ) => Err(invalid_token()),
     }
 }
 
 /// The session token of a request: at most one, from the header or the query, bounded in size.
-fn session_token(headers: &HeaderMap, uri: &Uri) -> S3Result<Option<Zeroizing<String>>> {
+pub(crate) fn session_token(headers: &HeaderMap, uri: &Uri) -> S3Result<Option<Zeroizing<String>>> {
     let mut found: Option<Zeroizing<String>> = None;
     let mut offer = |value: &str| -> S3Result<()> {
         if value.len() > MAX_SESSION_TOKEN_LEN {
@@ -166,7 +260,7 @@ fn session_token(headers: &HeaderMap, uri: &Uri) -> S3Result<Option<Zeroizing<St
 }
 
 /// Decodes `%XX` escapes and `+`, refusing malformed escapes and non-UTF-8 results.
-fn percent_decode(s: &str) -> Option<String> {
+pub(crate) fn percent_decode(s: &str) -> Option<String> {
     let bytes = s.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
@@ -189,6 +283,18 @@ fn percent_decode(s: &str) -> Option<String> {
         }
     }
     String::from_utf8(out).ok()
+}
+
+/// Why a known access key may not sign requests now. MinIO answers `InvalidAccessKeyId` for all.
+fn refused(refusal: Refusal) -> S3Error {
+    let message = match refusal {
+        Refusal::ServiceAccountExpired => "The access key ID you provided has expired.",
+        Refusal::UserDisabled
+        | Refusal::ServiceAccountDisabled
+        | Refusal::ParentDisabled
+        | Refusal::ParentMissing => ACCOUNT_DISABLED,
+    };
+    S3Error::with_message(S3ErrorCode::InvalidAccessKeyId, message)
 }
 
 fn invalid_access_key() -> S3Error {
@@ -214,10 +320,14 @@ mod tests {
     use super::*;
 
     fn identities() -> Identities {
-        Identities::new(
-            RootCredentials::new("rootuser".into(), SecretKey::from("rootpassword")).unwrap(),
-            None,
+        let root =
+            RootCredentials::new("rootuser".into(), SecretKey::from("rootpassword")).unwrap();
+        let iam = Iam::with_store(
+            Arc::new(strongbox_iam::MemoryStore::new()),
+            crate::authz::iam_config(&root),
         )
+        .unwrap();
+        Identities::new(root, Arc::new(iam), None)
     }
 
     fn creds(ak: &str) -> Credentials {
@@ -237,6 +347,84 @@ mod tests {
                 &S3ErrorCode::InvalidAccessKeyId
             );
         }
+    }
+
+    fn code_and_message(e: &S3Error) -> (&str, &str) {
+        (e.code().as_str(), e.message().unwrap_or_default())
+    }
+
+    #[test]
+    fn users_resolve_while_enabled_and_are_refused_at_once_when_disabled_or_deleted() {
+        use strongbox_iam::Status;
+        let ids = identities();
+        let iam = Arc::clone(ids.iam());
+        iam.add_user("alice", "alicesecret", Status::Enabled)
+            .unwrap();
+        assert_eq!(ids.secret_key("alice").unwrap().expose(), "alicesecret");
+        let uri: Uri = "/b".parse().unwrap();
+        assert_eq!(
+            authenticate(&ids, Some(&creds("alice")), &HeaderMap::new(), &uri).unwrap(),
+            Principal::Authenticated(Identity::User {
+                access_key: "alice".into()
+            })
+        );
+        iam.set_user_status("alice", Status::Disabled).unwrap();
+        let e = ids.secret_key("alice").unwrap_err();
+        assert_eq!(
+            code_and_message(&e),
+            ("InvalidAccessKeyId", ACCOUNT_DISABLED)
+        );
+        let e = authenticate(&ids, Some(&creds("alice")), &HeaderMap::new(), &uri).unwrap_err();
+        assert_eq!(
+            code_and_message(&e),
+            ("InvalidAccessKeyId", ACCOUNT_DISABLED)
+        );
+        iam.set_user_status("alice", Status::Enabled).unwrap();
+        iam.remove_user("alice").unwrap();
+        let e = ids.secret_key("alice").unwrap_err();
+        assert_eq!(e.code(), &S3ErrorCode::InvalidAccessKeyId);
+        assert_ne!(e.message(), Some(ACCOUNT_DISABLED));
+    }
+
+    #[test]
+    fn service_accounts_follow_their_parent_live_and_expire() {
+        use strongbox_iam::{NewServiceAccount, Status};
+        let ids = identities();
+        let iam = Arc::clone(ids.iam());
+        iam.add_user("bob", "bobsecret1", Status::Enabled).unwrap();
+        let mut req = NewServiceAccount::for_parent("bob");
+        req.access_key = Some("bobsvc".into());
+        req.expiration = Some(OffsetDateTime::now_utc() + time::Duration::days(1));
+        let (ak, sk) = iam.add_service_account(req).unwrap();
+        assert_eq!(ids.secret_key(&ak).unwrap().expose(), sk.expose());
+        let uri: Uri = "/b".parse().unwrap();
+        assert_eq!(
+            authenticate(&ids, Some(&creds(&ak)), &HeaderMap::new(), &uri).unwrap(),
+            Principal::Authenticated(Identity::ServiceAccount {
+                access_key: "bobsvc".into(),
+                parent: "bob".into(),
+                parent_is_root: false,
+            })
+        );
+        // Expired: one day and a minute later.
+        let later =
+            OffsetDateTime::now_utc() + time::Duration::days(1) + time::Duration::minutes(1);
+        let e = ids.resolve_in(&iam.snapshot(), &ak, later).err().unwrap();
+        assert_eq!(e.code(), &S3ErrorCode::InvalidAccessKeyId);
+        // The parent disabled: refused at once, with MinIO's message.
+        iam.set_user_status("bob", Status::Disabled).unwrap();
+        let e = ids.secret_key(&ak).unwrap_err();
+        assert_eq!(
+            code_and_message(&e),
+            ("InvalidAccessKeyId", ACCOUNT_DISABLED)
+        );
+        iam.set_user_status("bob", Status::Enabled).unwrap();
+        assert!(ids.secret_key(&ak).is_ok());
+        // A user carrying a session token is refused like root.
+        let mut h = HeaderMap::new();
+        h.insert(SECURITY_TOKEN_HEADER, "tok".parse().unwrap());
+        let e = authenticate(&ids, Some(&creds("bob")), &h, &uri).unwrap_err();
+        assert_eq!(e.code().as_str(), "InvalidTokenId");
     }
 
     #[test]

@@ -1,9 +1,10 @@
 //! The Strongbox server: configuration, HTTP serving, s3s wiring (authentication and access
 //! hooks), and the non-S3 routes (health now; STS and admin later).
 //!
-//! A request's path: [`http`] (request id, log line) → s3s (routing, signature verification with
-//! the secret from [`auth`]) → [`routes`] for non-S3 endpoints, or [`access`] (identity and
-//! session token via [`identity`], then the decision) → the object backend.
+//! A request's path: [`http`] (request id, connection facts, log line) → s3s (routing, signature
+//! verification with the secret from [`auth`]) → [`routes`] for non-S3 endpoints, or [`access`]
+//! (identity and session token via [`identity`], then the decision of [`authz`]) → [`s3`] (bucket
+//! policies; the proof checked) → the object backend.
 
 pub mod access;
 pub mod auth;
@@ -15,6 +16,7 @@ pub mod http;
 pub mod identity;
 pub mod logging;
 pub mod routes;
+pub mod s3;
 pub mod scope;
 mod server;
 pub mod shutdown;

@@ -15,12 +15,14 @@ use strongbox_iam::Iam;
 
 use crate::access::Access;
 use crate::auth::Auth;
+use crate::authz::Authorizer;
 use crate::config::Config;
 use crate::credentials::RootCredentials;
 use crate::host::Domains;
 use crate::http::{self, HttpService};
 use crate::identity::Identities;
 use crate::routes::Routes;
+use crate::s3::Strongbox;
 use crate::state::ServerState;
 
 /// Largest clock difference accepted in a signed request (and how far in the future a presigned
@@ -70,12 +72,17 @@ impl Server {
         iam: Arc<Iam>,
         backend: impl S3,
     ) -> io::Result<Self> {
-        let identities = Arc::new(Identities::new(root, config.configured_region.clone()));
-        let state = Arc::new(ServerState::new(iam));
+        let identities = Arc::new(Identities::new(
+            root,
+            Arc::clone(&iam),
+            config.configured_region.clone(),
+        ));
+        let authorizer = Arc::new(Authorizer::new());
+        let state = Arc::new(ServerState::new(Arc::clone(&iam)));
 
-        let mut s3 = S3ServiceBuilder::new(backend);
+        let mut s3 = S3ServiceBuilder::new(Strongbox::new(backend, iam));
         s3.set_auth(Auth::new(Arc::clone(&identities)));
-        s3.set_access(Access::new(Arc::clone(&identities)));
+        s3.set_access(Access::new(Arc::clone(&identities), authorizer));
         s3.set_route(Routes::new(Arc::clone(&state), identities));
         if let Some(domains) = Domains::new(&config.domains) {
             s3.set_host(domains);

@@ -1,10 +1,22 @@
-//! Authorisation: the IAM state this node decides with, and (in later steps) the S3 operation
-//! table, the request's condition values and the decision itself.
+//! Authorisation of S3 requests (spec §12): the IAM this node decides with, the table of S3
+//! operations, the request's condition values and the decision.
 //!
 //! - [`open_iam`] opens `DIR/.strongbox/iam.redb` with the canned policies of the policy crate and
-//!   the policy crate plugged in as the [`strongbox_iam::PolicyValidator`].
-//! - Routes reach the IAM through the shared server state: `ServerState::iam()`.
+//!   the policy crate plugged in as the [`strongbox_iam::PolicyValidator`]. Routes reach the IAM
+//!   through the shared server state: `ServerState::iam()`.
+//! - [`table`]: every S3 operation → IAM action(s), resource, condition keys.
+//! - [`context`]: the condition values of one request (connection, identity, signature, op keys).
+//! - [`Authorizer`]: whose policies apply (cached compiled sets) and the verdict.
+//! - [`bucket_policy`]: bucket policies, stored in the IAM store, answering anonymous requests.
+//!
+//! The s3s hook that runs all this is [`crate::access::Access`].
 
+pub mod bucket_policy;
+mod cache;
+pub mod context;
+mod decide;
 mod open;
+pub mod table;
 
+pub use self::decide::{Authorizer, Subject, Verdict};
 pub use self::open::{PolicyCrateValidator, iam_config, open_iam};

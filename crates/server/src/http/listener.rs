@@ -12,7 +12,7 @@ use hyper_util::server::graceful::GracefulShutdown;
 use socket2::{Domain, Protocol, Socket, Type};
 use tokio::net::{TcpListener, TcpStream};
 
-use super::service::HttpService;
+use super::service::{ConnectionInfo, HttpService};
 use crate::config::ListenAddress;
 use crate::state::ServerState;
 
@@ -125,6 +125,7 @@ fn serve_connection(
     if let Err(e) = stream.set_nodelay(true) {
         tracing::debug!(%peer, error = %e, "cannot set TCP_NODELAY");
     }
+    let service = service.for_connection(ConnectionInfo { peer, tls: false });
     let conn = builder
         .serve_connection(TokioIo::new(stream), service)
         .into_owned();

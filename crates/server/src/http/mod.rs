@@ -6,4 +6,4 @@ mod service;
 
 pub use self::listener::{bind, serve};
 pub use self::redact::redact_query;
-pub use self::service::{HttpService, REQUEST_ID_HEADER, RequestId};
+pub use self::service::{ConnectionInfo, HttpService, REQUEST_ID_HEADER, RequestId};

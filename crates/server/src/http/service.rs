@@ -3,6 +3,7 @@
 //! `duration_us` runs until the response head is ready; a streamed body goes on after it.
 
 use std::convert::Infallible;
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
@@ -37,11 +38,23 @@ impl RequestId {
     }
 }
 
+/// Facts about the connection a request came on, put into every request's extensions by the
+/// listener. Policy conditions read `aws:SourceIp` and `aws:SecureTransport` from here, never from
+/// headers such as `X-Forwarded-For`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConnectionInfo {
+    /// The TCP peer.
+    pub peer: SocketAddr,
+    /// The connection is TLS.
+    pub tls: bool,
+}
+
 /// Serves one HTTP request by handing it to s3s (which also runs our routes and hooks).
 #[derive(Clone)]
 pub struct HttpService {
     s3: S3Service,
     next_id: Arc<AtomicU64>,
+    connection: Option<ConnectionInfo>,
 }
 
 impl HttpService {
@@ -52,6 +65,16 @@ impl HttpService {
         Self {
             s3,
             next_id: Arc::new(AtomicU64::new(start)),
+            connection: None,
+        }
+    }
+
+    /// The service for one accepted connection: its requests carry `info` in their extensions.
+    #[must_use]
+    pub fn for_connection(&self, info: ConnectionInfo) -> Self {
+        Self {
+            connection: Some(info),
+            ..self.clone()
         }
     }
 
@@ -67,6 +90,9 @@ impl HttpService {
         let id = self.next_request_id();
         let mut req = req;
         req.extensions_mut().insert(id.clone());
+        if let Some(info) = self.connection {
+            req.extensions_mut().insert(info);
+        }
 
         let line = tracing::enabled!(target: ACCESS_LOG_TARGET, tracing::Level::DEBUG).then(|| {
             RequestLine {

@@ -1,0 +1,391 @@
+//! The condition values of one request (spec §12.4), built once per request.
+//!
+//! - `aws:SourceIp` and `aws:SecureTransport` come from the connection the listener recorded
+//!   ([`ConnectionInfo`]); `X-Forwarded-For` and similar headers are never trusted.
+//! - `aws:username`, `aws:userid`, `aws:principaltype` and `aws:groups` come from the
+//!   authenticated identity and are written last; nothing from the request can set them.
+//! - `s3:signatureversion`, `s3:authType`, `s3:signatureAge` describe how the request was signed.
+//! - S3 header keys (`s3:x-amz-content-sha256`, encryption, storage class, object lock) are set when
+//!   the header is present; the operation's own keys come from its row in [`super::table`].
+
+use http::{HeaderMap, Uri};
+use strongbox_iam::IamSnapshot;
+use strongbox_policy::ConditionValues;
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+use super::table::{OpKey, Rule};
+use crate::http::ConnectionInfo;
+use crate::identity::{Identity, Principal, percent_decode};
+
+/// Headers whose value becomes an `s3:` condition key of the same meaning.
+const HEADER_KEYS: &[(&str, &str)] = &[
+    ("x-amz-content-sha256", "s3:x-amz-content-sha256"),
+    (
+        "x-amz-server-side-encryption",
+        "s3:x-amz-server-side-encryption",
+    ),
+    (
+        "x-amz-server-side-encryption-customer-algorithm",
+        "s3:x-amz-server-side-encryption-customer-algorithm",
+    ),
+    (
+        "x-amz-server-side-encryption-aws-kms-key-id",
+        "s3:x-amz-server-side-encryption-aws-kms-key-id",
+    ),
+    ("x-amz-storage-class", "s3:x-amz-storage-class"),
+    ("x-amz-object-lock-mode", "s3:object-lock-mode"),
+    (
+        "x-amz-object-lock-retain-until-date",
+        "s3:object-lock-retain-until-date",
+    ),
+    ("x-amz-object-lock-legal-hold", "s3:object-lock-legal-hold"),
+];
+
+/// Who the policy variables describe.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Who {
+    /// `aws:username` = `aws:userid`: the user whose rights are exercised (a service account's
+    /// parent); `None` for anonymous requests.
+    pub username: Option<String>,
+    /// `Account` (root and root's service accounts), `User`, or `Anonymous`.
+    pub principal_type: &'static str,
+    /// `aws:groups`: the enabled groups of the user (and a service account's own groups).
+    pub groups: Vec<String>,
+}
+
+impl Who {
+    #[must_use]
+    pub fn of(principal: &Principal, snapshot: &IamSnapshot) -> Self {
+        let identity = match principal {
+            Principal::Anonymous => {
+                return Self {
+                    username: None,
+                    principal_type: "Anonymous",
+                    groups: Vec::new(),
+                };
+            }
+            Principal::Authenticated(identity) => identity,
+        };
+        let enabled_groups = |user: &str| -> Vec<String> {
+            snapshot
+                .groups_of(user)
+                .into_iter()
+                .filter(|g| snapshot.group(g).is_none_or(|g| g.status.is_enabled()))
+                .collect()
+        };
+        let (principal_type, groups) = match identity {
+            Identity::Root { .. } => ("Account", Vec::new()),
+            Identity::User { access_key } => ("User", enabled_groups(access_key)),
+            Identity::ServiceAccount {
+                access_key,
+                parent,
+                parent_is_root,
+            } => {
+                let mut groups = if *parent_is_root {
+                    Vec::new()
+                } else {
+                    enabled_groups(parent)
+                };
+                if let Some(sa) = snapshot.service_account(access_key) {
+                    for g in &sa.groups {
+                        if !groups.contains(g) {
+                            groups.push(g.clone());
+                        }
+                    }
+                }
+                let kind = if *parent_is_root { "Account" } else { "User" };
+                (kind, groups)
+            }
+        };
+        Self {
+            username: Some(identity.effective_user().to_owned()),
+            principal_type,
+            groups,
+        }
+    }
+}
+
+/// How a request was signed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuthStyle {
+    Anonymous,
+    /// `Authorization` header; `v4` tells SigV4 from SigV2.
+    Header {
+        v4: bool,
+    },
+    /// Presigned URL; `signed_at` is SigV4's `X-Amz-Date`.
+    Query {
+        v4: bool,
+        signed_at: Option<OffsetDateTime>,
+    },
+    /// Browser POST form upload.
+    PostForm,
+}
+
+impl AuthStyle {
+    /// Reads the style from the request as s3s verified it.
+    #[must_use]
+    pub fn detect(signed: bool, op: &str, headers: &HeaderMap, query: &[(String, String)]) -> Self {
+        if !signed {
+            return Self::Anonymous;
+        }
+        if op == "PostObject" {
+            return Self::PostForm;
+        }
+        if let Some(auth) = headers
+            .get(http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+        {
+            return Self::Header {
+                v4: auth.starts_with("AWS4-HMAC-SHA256"),
+            };
+        }
+        let get = |name: &str| {
+            query
+                .iter()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.as_str())
+        };
+        let v4 = get("X-Amz-Algorithm").is_some();
+        let signed_at = get("X-Amz-Date").and_then(parse_amz_date);
+        Self::Query { v4, signed_at }
+    }
+}
+
+fn parse_amz_date(s: &str) -> Option<OffsetDateTime> {
+    let format = time::macros::format_description!("[year][month][day]T[hour][minute][second]Z");
+    time::PrimitiveDateTime::parse(s, format)
+        .ok()
+        .map(time::PrimitiveDateTime::assume_utc)
+}
+
+/// The decoded query parameters of a request (malformed escapes are dropped: s3s has refused
+/// such requests before they reach authorisation).
+#[must_use]
+pub fn query_pairs(uri: &Uri) -> Vec<(String, String)> {
+    let Some(query) = uri.query() else {
+        return Vec::new();
+    };
+    query
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .filter_map(|pair| {
+            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            Some((percent_decode(k)?, percent_decode(v)?))
+        })
+        .collect()
+}
+
+/// The parts of a request the condition values are built from.
+#[derive(Debug, Clone, Copy)]
+pub struct RequestFacts<'a> {
+    pub headers: &'a HeaderMap,
+    pub query: &'a [(String, String)],
+    pub connection: Option<&'a ConnectionInfo>,
+    pub auth: AuthStyle,
+    pub now: OffsetDateTime,
+}
+
+/// Builds the condition values of one request for operation `rule` by `who`.
+#[must_use]
+pub fn condition_values(facts: &RequestFacts<'_>, rule: &Rule, who: &Who) -> ConditionValues {
+    let mut v = ConditionValues::new();
+    let header = |name: &str| facts.headers.get(name).and_then(|h| h.to_str().ok());
+    let query = |name: &str| {
+        facts
+            .query
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    };
+
+    if let Ok(now) = facts.now.format(&Rfc3339) {
+        v.insert("aws:CurrentTime", now);
+    }
+    v.insert("aws:EpochTime", facts.now.unix_timestamp().to_string());
+    if let Some(conn) = facts.connection {
+        v.insert("aws:SourceIp", conn.peer.ip().to_canonical().to_string());
+        v.insert("aws:SecureTransport", conn.tls.to_string());
+    }
+    if let Some(ua) = header("user-agent") {
+        v.insert("aws:UserAgent", ua);
+    }
+    if let Some(referer) = header("referer") {
+        v.insert("aws:Referer", referer);
+    }
+
+    match facts.auth {
+        AuthStyle::Anonymous => {}
+        AuthStyle::Header { v4 } => {
+            v.insert("s3:signatureversion", signature_version(v4));
+            v.insert("s3:authType", "REST-HEADER");
+        }
+        AuthStyle::Query { v4, signed_at } => {
+            v.insert("s3:signatureversion", signature_version(v4));
+            v.insert("s3:authType", "REST-QUERY-STRING");
+            if let Some(at) = signed_at {
+                let age = (facts.now - at).whole_milliseconds().max(0);
+                v.insert("s3:signatureAge", age.to_string());
+            }
+        }
+        AuthStyle::PostForm => {
+            v.insert("s3:authType", "POST");
+        }
+    }
+
+    for (name, key) in HEADER_KEYS {
+        if let Some(value) = header(name) {
+            v.insert(key, value);
+        }
+    }
+    for key in rule.keys {
+        let value = match key {
+            OpKey::Prefix => query("prefix"),
+            OpKey::Delimiter => query("delimiter"),
+            OpKey::MaxKeys => query("max-keys"),
+            OpKey::VersionId => query("versionId"),
+            OpKey::CopySource => header("x-amz-copy-source"),
+            OpKey::MetadataDirective => header("x-amz-metadata-directive"),
+            // From the typed input: set by the per-operation hook.
+            OpKey::LocationConstraint => None,
+        };
+        if let Some(value) = value {
+            v.insert(key.name(), value);
+        }
+    }
+
+    // Identity keys last, replacing anything: the request cannot speak for the principal.
+    v.set("aws:principaltype", [who.principal_type]);
+    match &who.username {
+        Some(user) => {
+            v.set("aws:username", [user.as_str()]);
+            v.set("aws:userid", [user.as_str()]);
+        }
+        None => {
+            v.remove("aws:username");
+            v.remove("aws:userid");
+        }
+    }
+    v.set("aws:groups", who.groups.iter().map(String::as_str));
+    v
+}
+
+fn signature_version(v4: bool) -> &'static str {
+    if v4 { "AWS4-HMAC-SHA256" } else { "AWS" }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::authz::table::rule;
+    use std::net::SocketAddr;
+
+    fn who_bob() -> Who {
+        Who {
+            username: Some("bob".into()),
+            principal_type: "User",
+            groups: vec!["devs".into()],
+        }
+    }
+
+    #[test]
+    fn connection_identity_and_list_keys() {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            "authorization",
+            "AWS4-HMAC-SHA256 Credential=x".parse().unwrap(),
+        );
+        headers.insert("user-agent", "curl/8".parse().unwrap());
+        headers.insert("x-forwarded-for", "10.9.9.9".parse().unwrap());
+        headers.insert("x-amz-content-sha256", "UNSIGNED-PAYLOAD".parse().unwrap());
+        let uri: Uri =
+            "/b?list-type=2&prefix=home%2Fbob%2F&delimiter=%2F&max-keys=10&aws%3Ausername=root"
+                .parse()
+                .unwrap();
+        let query = query_pairs(&uri);
+        // A dual-stack listener reports IPv4 peers as IPv4-mapped IPv6.
+        let conn = ConnectionInfo {
+            peer: "[::ffff:127.0.0.1]:5000".parse::<SocketAddr>().unwrap(),
+            tls: false,
+        };
+        let now = OffsetDateTime::from_unix_timestamp(1_700_000_000).unwrap();
+        let facts = RequestFacts {
+            headers: &headers,
+            query: &query,
+            connection: Some(&conn),
+            auth: AuthStyle::detect(true, "ListObjectsV2", &headers, &query),
+            now,
+        };
+        let v = condition_values(&facts, rule("ListObjectsV2").unwrap(), &who_bob());
+        let one = |k: &str| v.get(k).map(|x| x.join(","));
+        assert_eq!(one("aws:SourceIp").as_deref(), Some("127.0.0.1"));
+        assert_eq!(one("aws:SecureTransport").as_deref(), Some("false"));
+        assert_eq!(one("aws:UserAgent").as_deref(), Some("curl/8"));
+        assert_eq!(one("aws:EpochTime").as_deref(), Some("1700000000"));
+        assert_eq!(
+            one("aws:CurrentTime").as_deref(),
+            Some("2023-11-14T22:13:20Z")
+        );
+        assert_eq!(one("aws:username").as_deref(), Some("bob"));
+        assert_eq!(one("aws:userid").as_deref(), Some("bob"));
+        assert_eq!(one("aws:principaltype").as_deref(), Some("User"));
+        assert_eq!(one("aws:groups").as_deref(), Some("devs"));
+        assert_eq!(one("s3:prefix").as_deref(), Some("home/bob/"));
+        assert_eq!(one("s3:delimiter").as_deref(), Some("/"));
+        assert_eq!(one("s3:max-keys").as_deref(), Some("10"));
+        assert_eq!(
+            one("s3:signatureversion").as_deref(),
+            Some("AWS4-HMAC-SHA256")
+        );
+        assert_eq!(one("s3:authType").as_deref(), Some("REST-HEADER"));
+        assert_eq!(
+            one("s3:x-amz-content-sha256").as_deref(),
+            Some("UNSIGNED-PAYLOAD")
+        );
+        assert_eq!(one("aws:Referer"), None);
+    }
+
+    #[test]
+    fn presigned_anonymous_and_op_keys_only_where_the_table_says() {
+        let headers = HeaderMap::new();
+        let uri: Uri = "/b/k?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Date=20231114T221310Z&prefix=p&versionId=v1"
+            .parse()
+            .unwrap();
+        let query = query_pairs(&uri);
+        let now = OffsetDateTime::from_unix_timestamp(1_700_000_000).unwrap();
+        let facts = RequestFacts {
+            headers: &headers,
+            query: &query,
+            connection: None,
+            auth: AuthStyle::detect(true, "GetObject", &headers, &query),
+            now,
+        };
+        let v = condition_values(&facts, rule("GetObject").unwrap(), &who_bob());
+        assert_eq!(v.get("s3:authType").unwrap(), ["REST-QUERY-STRING"]);
+        assert_eq!(v.get("s3:signatureAge").unwrap(), ["10000"]);
+        assert_eq!(v.get("s3:versionid").unwrap(), ["v1"]);
+        assert!(v.get("s3:prefix").is_none(), "GetObject has no s3:prefix");
+        assert!(v.get("aws:SourceIp").is_none());
+
+        let anonymous = Who::of(&Principal::Anonymous, &empty_snapshot());
+        let facts = RequestFacts {
+            auth: AuthStyle::detect(false, "GetObject", &headers, &query),
+            ..facts
+        };
+        let v = condition_values(&facts, rule("GetObject").unwrap(), &anonymous);
+        assert_eq!(v.get("aws:principaltype").unwrap(), ["Anonymous"]);
+        assert!(v.get("aws:username").is_none());
+        assert!(v.get("s3:authType").is_none());
+    }
+
+    fn empty_snapshot() -> std::sync::Arc<IamSnapshot> {
+        let root = crate::RootCredentials::new("rootuser".into(), "rootpassword".into()).unwrap();
+        strongbox_iam::Iam::with_store(
+            std::sync::Arc::new(strongbox_iam::MemoryStore::new()),
+            crate::authz::iam_config(&root),
+        )
+        .unwrap()
+        .snapshot()
+    }
+}

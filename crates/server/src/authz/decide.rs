@@ -1,0 +1,166 @@
+//! The decision (spec §12.1): whose policies apply to a principal, and what they say about one
+//! action on one resource.
+//!
+//! - Root: the owner, allowed.
+//! - IAM user: the union of its own and its enabled groups' named policies, resolved by name from
+//!   the snapshot at request time (no policy → denied).
+//! - Service account: its parent's rights (owner for root's accounts), intersected with its
+//!   embedded policy when it has one (both must allow; a Deny on either side denies).
+//! - Anonymous: the bucket's policy, statements whose `Principal` is `*` (no policy → denied).
+//!
+//! Authenticated requests are evaluated against IAM policies only; bucket policies only answer
+//! anonymous requests, as MinIO. Explicit Deny wins everywhere (the policy crate's order).
+
+use std::sync::Arc;
+
+use strongbox_iam::{BasePermissions, IamSnapshot};
+use strongbox_policy::{
+    Decision, Parent, Policy, PolicySet, Principal as PolicyPrincipal, Request, evaluate_session,
+};
+use time::OffsetDateTime;
+
+use super::bucket_policy;
+use super::cache::{CompileError, DocKey, PolicyCache};
+use crate::identity::{Identity, Principal};
+
+/// The policies a principal is evaluated against, resolved once per request.
+#[derive(Debug, Clone)]
+pub enum Subject {
+    /// Root: everything allowed.
+    Owner,
+    /// Named policies (`base`; `None` = owner-derived), narrowed by `restrict` when present.
+    Policies {
+        base: Option<Arc<PolicySet>>,
+        restrict: Option<Arc<PolicySet>>,
+    },
+    /// Unsigned: the bucket policy of the resource's bucket.
+    Anonymous,
+    /// The principal's policies could not be compiled: everything denied.
+    Broken,
+}
+
+/// The outcome, with the reason for the log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    Allow(String),
+    Deny(String),
+}
+
+impl Verdict {
+    #[must_use]
+    pub fn is_allowed(&self) -> bool {
+        matches!(self, Self::Allow(_))
+    }
+
+    fn of(d: Decision<'_>) -> Self {
+        if d.is_allowed() {
+            Self::Allow(d.to_string())
+        } else {
+            Self::Deny(d.to_string())
+        }
+    }
+}
+
+/// Decides S3 requests; holds the compiled-policy caches.
+#[derive(Debug, Default)]
+pub struct Authorizer {
+    cache: PolicyCache,
+}
+
+impl Authorizer {
+    #[must_use]
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Whose policies `principal` is evaluated against, from `snapshot` (the snapshot it was
+    /// authenticated with).
+    #[must_use]
+    pub fn subject(&self, snapshot: &IamSnapshot, principal: &Principal) -> Subject {
+        let identity = match principal {
+            Principal::Anonymous => return Subject::Anonymous,
+            Principal::Authenticated(Identity::Root { .. }) => return Subject::Owner,
+            Principal::Authenticated(identity) => identity,
+        };
+        let Some(resolved) = snapshot
+            .resolve_access_key(identity.access_key(), OffsetDateTime::now_utc())
+            .and_then(|r| r.usable().ok())
+        else {
+            // Authenticated against this very snapshot, so this cannot happen; deny if it does.
+            tracing::warn!(
+                access_key = identity.access_key(),
+                "authenticated identity missing from its snapshot"
+            );
+            return Subject::Broken;
+        };
+        let permissions = snapshot.permissions(&resolved);
+        let subject = || -> Result<Subject, CompileError> {
+            let base = match permissions.base {
+                BasePermissions::Owner => None,
+                BasePermissions::Named(names) => Some(self.cache.named_set(snapshot, names)?),
+            };
+            let restrict = match permissions.restrict {
+                None => None,
+                Some(doc) => {
+                    let key = DocKey::Embedded(identity.access_key().to_owned());
+                    let policy = self.cache.compile(key, doc, Policy::parse)?;
+                    Some(Arc::new(PolicySet::single("embedded", policy)))
+                }
+            };
+            Ok(match (base, restrict) {
+                (None, None) => Subject::Owner,
+                (base, restrict) => Subject::Policies { base, restrict },
+            })
+        };
+        subject().unwrap_or_else(|e| {
+            tracing::error!(what = ?e.what, error = %e.error, "stored policy does not compile; denying");
+            Subject::Broken
+        })
+    }
+
+    /// The verdict on one request (an action on `bucket`/`object` with its condition values).
+    #[must_use]
+    pub fn decide(&self, snapshot: &IamSnapshot, subject: &Subject, req: &Request<'_>) -> Verdict {
+        let verdict = match subject {
+            Subject::Owner => Verdict::Allow("owner".into()),
+            Subject::Broken => Verdict::Deny("policies do not compile".into()),
+            Subject::Policies { base, restrict } => match (base, restrict) {
+                (Some(base), None) => Verdict::of(base.evaluate(req)),
+                (Some(base), Some(r)) => {
+                    Verdict::of(evaluate_session(Parent::Policies(base), r, req))
+                }
+                (None, Some(r)) => Verdict::of(evaluate_session(Parent::Owner, r, req)),
+                (None, None) => Verdict::Allow("owner".into()),
+            },
+            Subject::Anonymous => self.decide_anonymous(snapshot, req),
+        };
+        tracing::debug!(
+            action = req.action().as_str(),
+            bucket = req.bucket(),
+            object = req.object().unwrap_or(""),
+            verdict = ?verdict,
+            "authorization"
+        );
+        verdict
+    }
+
+    fn decide_anonymous(&self, snapshot: &IamSnapshot, req: &Request<'_>) -> Verdict {
+        if req.bucket().is_empty() {
+            return Verdict::Deny("anonymous request without a bucket".into());
+        }
+        let Some(text) = bucket_policy::load(snapshot, req.bucket()) else {
+            return Verdict::Deny("anonymous request and no bucket policy".into());
+        };
+        let key = DocKey::Bucket(req.bucket().to_owned());
+        match self.cache.compile(key, text, Policy::parse_bucket) {
+            Ok(policy) => {
+                let set = PolicySet::single("bucket-policy", policy);
+                Verdict::of(set.evaluate_bucket(req, PolicyPrincipal::Anonymous))
+            }
+            Err(e) => {
+                tracing::error!(bucket = req.bucket(), error = %e.error, "stored bucket policy does not compile; denying");
+                Verdict::Deny("bucket policy does not compile".into())
+            }
+        }
+    }
+}
