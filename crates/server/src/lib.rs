@@ -21,6 +21,7 @@ pub mod scope;
 mod server;
 pub mod shutdown;
 pub mod state;
+pub mod sts;
 
 pub use self::config::{Config, ConfigErrors, ServerArgs};
 pub use self::credentials::RootCredentials;

@@ -24,6 +24,7 @@ use crate::identity::Identities;
 use crate::routes::Routes;
 use crate::s3::Strongbox;
 use crate::state::ServerState;
+use crate::sts::Sts;
 
 /// Largest clock difference accepted in a signed request (and how far in the future a presigned
 /// URL may start), as AWS and MinIO: 15 minutes.
@@ -72,6 +73,26 @@ impl Server {
         iam: Arc<Iam>,
         backend: impl S3,
     ) -> io::Result<Self> {
+        let sts_iam = Arc::clone(&iam);
+        let sts_config = config.sts.clone();
+        let sts =
+            tokio::task::spawn_blocking(move || Sts::open_with_system_clock(sts_iam, sts_config))
+                .await
+                .map_err(io::Error::other)?
+                .map_err(|e| io::Error::other(format!("cannot set up STS: {e}")))?;
+        let sts = sts.with_region(config.configured_region.clone());
+        Self::bind_with_sts(config, root, iam, Arc::new(sts), backend).await
+    }
+
+    /// As [`Server::bind_with_iam`], with STS state built by the caller (tests inject a
+    /// [`strongbox_sts::TestClock`] through [`Sts::open`]).
+    pub async fn bind_with_sts(
+        config: &Config,
+        root: RootCredentials,
+        iam: Arc<Iam>,
+        sts: Arc<Sts>,
+        backend: impl S3,
+    ) -> io::Result<Self> {
         let identities = Arc::new(Identities::new(
             root,
             Arc::clone(&iam),
@@ -83,7 +104,7 @@ impl Server {
         let mut s3 = S3ServiceBuilder::new(Strongbox::new(backend, iam));
         s3.set_auth(Auth::new(Arc::clone(&identities)));
         s3.set_access(Access::new(Arc::clone(&identities), authorizer));
-        s3.set_route(Routes::new(Arc::clone(&state), identities));
+        s3.set_route(Routes::new(Arc::clone(&state), identities).with_sts(Arc::clone(&sts)));
         if let Some(domains) = Domains::new(&config.domains) {
             s3.set_host(domains);
         }
@@ -96,7 +117,7 @@ impl Server {
         Ok(Self {
             listener,
             local_addr,
-            service: HttpService::new(s3.build()),
+            service: HttpService::new(s3.build()).with_sts(sts),
             state,
             shutdown_timeout: config.shutdown_timeout,
         })

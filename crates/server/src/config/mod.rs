@@ -60,6 +60,8 @@ pub struct Config {
     pub domains: Vec<String>,
     pub log: LogConfig,
     pub shutdown_timeout: Duration,
+    /// STS: durations, issuance rate limit, audit file ([`crate::sts::config`] lists the variables).
+    pub sts: crate::sts::StsConfig,
     /// Things worth telling the operator once logging is up (deprecated variables, ...).
     pub warnings: Vec<String>,
 }
@@ -130,6 +132,8 @@ pub struct Sources {
     log_format_env: Option<String>,
     shutdown_flag: Option<u64>,
     shutdown_env: Option<String>,
+    sts: crate::sts::StsConfig,
+    sts_problems: Vec<crate::sts::config::Problem>,
 }
 
 impl Sources {
@@ -150,6 +154,10 @@ impl Sources {
         } else {
             (vars::ACCESS_KEY, vars::SECRET_KEY, legacy.clone())
         };
+        let (sts, sts_problems) = match crate::sts::StsConfig::from_env(env) {
+            Ok(c) => (c, Vec::new()),
+            Err(p) => (crate::sts::StsConfig::default(), p),
+        };
         Self {
             address: args.address.clone(),
             data_dir: args.dir.clone(),
@@ -163,6 +171,8 @@ impl Sources {
             log_format_env: env.var(vars::LOG_FORMAT),
             shutdown_flag: args.shutdown_timeout,
             shutdown_env: env.var(vars::SHUTDOWN_TIMEOUT),
+            sts,
+            sts_problems,
         }
     }
 
@@ -287,6 +297,11 @@ impl Sources {
             },
         };
 
+        for (var, p) in self.sts_problems {
+            err(var, p);
+        }
+        let sts = self.sts;
+
         match (listen, root_credentials) {
             (Some(listen), Some(root_credentials)) if errors.is_empty() => Ok(Config {
                 listen,
@@ -297,6 +312,7 @@ impl Sources {
                 domains,
                 log: LogConfig { format, filter },
                 shutdown_timeout,
+                sts,
                 warnings,
             }),
             _ => Err(ConfigErrors(errors)),

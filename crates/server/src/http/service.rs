@@ -55,6 +55,8 @@ pub struct HttpService {
     s3: S3Service,
     next_id: Arc<AtomicU64>,
     connection: Option<ConnectionInfo>,
+    /// STS state: temporary credentials and the STS endpoint (see [`crate::routes::sts::front`]).
+    sts: Option<Arc<crate::sts::Sts>>,
 }
 
 impl HttpService {
@@ -66,7 +68,15 @@ impl HttpService {
             s3,
             next_id: Arc::new(AtomicU64::new(start)),
             connection: None,
+            sts: None,
         }
+    }
+
+    /// Serve STS and accept temporary credentials with this state.
+    #[must_use]
+    pub fn with_sts(mut self, sts: Arc<crate::sts::Sts>) -> Self {
+        self.sts = Some(sts);
+        self
     }
 
     /// The service for one accepted connection: its requests carry `info` in their extensions.
@@ -103,7 +113,9 @@ impl HttpService {
         });
         let start = Instant::now();
         let span = tracing::debug_span!("request", id = id.as_str());
-        let result = self.s3.call(req).instrument(span).await;
+        let result = crate::routes::sts::front::call(self.sts.as_ref(), &self.s3, req)
+            .instrument(span)
+            .await;
         let mut resp = result.unwrap_or_else(|e| {
             let e: Box<dyn std::error::Error + Send + Sync> = e.into();
             tracing::error!(request_id = id.as_str(), error = %e, "request failed inside the S3 service");

@@ -9,6 +9,7 @@
 
 pub mod admin;
 mod health;
+pub mod sts;
 
 use std::sync::Arc;
 
@@ -30,19 +31,35 @@ pub enum Endpoint {
     /// Anything under `/minio/admin/`: the MinIO admin API ([`admin`]), which answers unknown
     /// paths itself with a JSON error.
     Admin,
+    /// STS (spec §1.1): `POST` whose form body or query names an STS action, on any path
+    /// ([`sts`]). Recognised in front of s3s too ([`sts::front`]).
+    Sts(strongbox_sts::StsRoute),
 }
 
 impl Endpoint {
     /// Which endpoint a request is for, or `None` for S3.
     #[must_use]
-    pub fn classify(method: &Method, uri: &Uri, _headers: &HeaderMap) -> Option<Self> {
+    pub fn classify(method: &Method, uri: &Uri, headers: &HeaderMap) -> Option<Self> {
         let read = method == Method::GET || method == Method::HEAD;
         match uri.path() {
             "/minio/health/live" if read => Some(Self::HealthLive),
             "/minio/health/ready" if read => Some(Self::HealthReady),
             p if p.starts_with(admin::ANY_ADMIN_PREFIX) => Some(Self::Admin),
-            _ => None,
+            _ => Self::classify_sts(method, uri, headers),
         }
+    }
+
+    fn classify_sts(method: &Method, uri: &Uri, headers: &HeaderMap) -> Option<Self> {
+        let header = |name| headers.get(name).and_then(|v| v.to_str().ok());
+        let sigv4 = header(http::header::AUTHORIZATION)
+            .is_some_and(strongbox_sts::route::is_sigv4_authorization);
+        strongbox_sts::match_route(
+            method.as_str(),
+            header(http::header::CONTENT_TYPE),
+            sigv4,
+            uri.query().unwrap_or(""),
+        )
+        .map(Self::Sts)
     }
 }
 
@@ -51,12 +68,24 @@ impl Endpoint {
 pub struct Routes {
     state: Arc<ServerState>,
     identities: Arc<Identities>,
+    sts: Option<Arc<crate::sts::Sts>>,
 }
 
 impl Routes {
     #[must_use]
     pub fn new(state: Arc<ServerState>, identities: Arc<Identities>) -> Self {
-        Self { state, identities }
+        Self {
+            state,
+            identities,
+            sts: None,
+        }
+    }
+
+    /// Serve STS with this state (without it STS answers `STSNotInitialized`).
+    #[must_use]
+    pub fn with_sts(mut self, sts: Arc<crate::sts::Sts>) -> Self {
+        self.sts = Some(sts);
+        self
     }
 }
 
@@ -84,6 +113,8 @@ impl S3Route for Routes {
             Endpoint::HealthLive | Endpoint::HealthReady => Ok(()),
             // The admin handler authenticates itself, so that refusals are admin JSON errors.
             Endpoint::Admin => Ok(()),
+            // STS answers every refusal itself, as STS XML.
+            Endpoint::Sts(_) => Ok(()),
         }
     }
 
@@ -92,6 +123,7 @@ impl S3Route for Routes {
             Endpoint::HealthLive => Ok(health::live()),
             Endpoint::HealthReady => Ok(health::ready(&self.state)),
             Endpoint::Admin => Ok(admin::handle(self.state.iam(), &self.identities, req).await),
+            Endpoint::Sts(_) => sts::handle(self.sts.as_ref(), req).await,
         }
     }
 }

@@ -16,6 +16,7 @@ pub mod error;
 mod groups;
 mod policies;
 mod query;
+mod revoke_tokens;
 mod service_accounts;
 mod users;
 
@@ -258,8 +259,9 @@ async fn dispatch(req: AdminRequest) -> Result<S3Response<Body>, AdminError> {
         Op::ListServiceAccounts => service_accounts::list(req).await,
         Op::DeleteServiceAccount => service_accounts::delete(req).await,
         Op::AccountInfo => account::info(req).await,
+        Op::RevokeTokensBuiltin => revoke_tokens::revoke(req).await,
         // Temporary credentials arrive with STS (issue 4).
-        Op::TemporaryAccountInfo | Op::RevokeTokensBuiltin => Err(AdminError::new(
+        Op::TemporaryAccountInfo => Err(AdminError::new(
             StatusCode::NOT_IMPLEMENTED,
             "NotImplemented",
             "A header you provided implies functionality that is not implemented",

@@ -1,0 +1,291 @@
+//! Temporary credentials on S3 and admin requests (spec §4.3–§4.4, §12.2).
+//!
+//! s3s asks for a secret with nothing but the access key (`S3Auth::get_secret_key`), yet a
+//! temporary credential's secret is derived from its session token. So the HTTP front
+//! ([`crate::routes::sts::front`]) runs every request inside [`scope`], which holds the request's
+//! session token (header `X-Amz-Security-Token`, else the presigned query parameter) in a
+//! task-local. Then:
+//! - [`temporary`] (called by authentication for an access key that is not a static one)
+//!   verifies the token against the key ring, checks revocations and that the parent still
+//!   exists and is enabled, and yields the derived secret s3s verifies the signature with —
+//!   before any signature is looked at, as MinIO does;
+//! - [`verified`] (called by authentication after s3s verified the signature) returns the same
+//!   verification, without repeating it, as a [`TemporarySession`] whose
+//!   [`TemporarySession::permissions`] is what authorisation evaluates: the parent's policies
+//!   resolved by name now, intersected with the session policy.
+//!
+//! A POST form upload carries its token inside the multipart body, which the front cannot see:
+//! a temporary access key there is refused with a clear message.
+
+use std::sync::{Arc, OnceLock};
+
+use s3s::{S3Error, S3ErrorCode, S3Result};
+use strongbox_iam::{BasePermissions, IamSnapshot, Permissions};
+use strongbox_sts::request_auth::{CredentialError, KeyKind, check_credentials};
+use strongbox_sts::{Provider, VerifiedSession};
+use subtle::ConstantTimeEq;
+use zeroize::Zeroizing;
+
+use super::Sts;
+
+/// What the front knows about a request's session token.
+#[derive(Debug)]
+pub enum TokenSource {
+    /// No token (or an empty one).
+    Absent,
+    Present(Zeroizing<String>),
+    /// Conflicting or oversize token values: any temporary key is refused.
+    Invalid,
+}
+
+/// The per-request state behind [`scope`].
+pub struct RequestCredentials {
+    sts: Arc<Sts>,
+    token: TokenSource,
+    post_form: bool,
+    verified: OnceLock<(String, Result<Arc<TemporarySession>, Failure>)>,
+}
+
+impl RequestCredentials {
+    #[must_use]
+    pub fn new(sts: Arc<Sts>, token: TokenSource, post_form: bool) -> Self {
+        Self {
+            sts,
+            token,
+            post_form,
+            verified: OnceLock::new(),
+        }
+    }
+}
+
+tokio::task_local! {
+    static CURRENT: RequestCredentials;
+}
+
+/// Runs `fut` (the rest of the request) with `creds` as the request's credentials.
+pub async fn scope<F: Future>(creds: RequestCredentials, fut: F) -> F::Output {
+    CURRENT.scope(creds, fut).await
+}
+
+/// A verified, unrevoked, unexpired temporary credential whose parent may still act.
+#[derive(Debug)]
+pub struct TemporarySession {
+    session: VerifiedSession,
+    owner: bool,
+}
+
+/// Two sessions are the same credential when access key and token id agree.
+impl PartialEq for TemporarySession {
+    fn eq(&self, other: &Self) -> bool {
+        self.session.access_key() == other.session.access_key()
+            && self.session.token_id() == other.session.token_id()
+    }
+}
+impl Eq for TemporarySession {}
+
+impl TemporarySession {
+    pub fn access_key(&self) -> &str {
+        self.session.access_key()
+    }
+    pub fn parent(&self) -> &str {
+        self.session.parent()
+    }
+    /// Root's session without a session policy: root's full rights (spec §4.4 step 5).
+    pub fn is_owner(&self) -> bool {
+        self.owner
+    }
+    /// The session policy (canonical JSON), if the credential carries one.
+    pub fn session_policy(&self) -> Option<&str> {
+        self.session
+            .claims()
+            .session_policy
+            .as_ref()
+            .map(|p| p.as_str())
+    }
+    pub fn verified(&self) -> &VerifiedSession {
+        &self.session
+    }
+    /// The derived secret, for SigV4 verification.
+    pub fn secret_key(&self) -> s3s::auth::SecretKey {
+        s3s::auth::SecretKey::from(self.session.secret_key().expose())
+    }
+
+    /// What authorisation evaluates (spec §12.2, §11): the parent's policies resolved by name
+    /// in `snapshot` (root's sessions: everything), narrowed by the session policy if any.
+    /// With a session policy present every action, including "own account" admin actions,
+    /// must be allowed by it explicitly (GHSA-jjjj-jwhf-8rgr).
+    pub fn permissions<'a>(&'a self, snapshot: &'a IamSnapshot) -> Permissions<'a> {
+        let claims = self.session.claims();
+        let root: bool = claims
+            .parent
+            .as_bytes()
+            .ct_eq(snapshot.root_access_key().as_bytes())
+            .into();
+        let base = if root && claims.provider == Provider::Builtin {
+            BasePermissions::Owner
+        } else {
+            let mut names = snapshot.policies_for_sts_parent(&claims.parent, &claims.groups);
+            for p in &claims.policies {
+                if !names.contains(p) {
+                    names.push(p.clone());
+                }
+            }
+            BasePermissions::Named(names)
+        };
+        Permissions {
+            base,
+            restrict: self.session_policy(),
+        }
+    }
+}
+
+/// Why a temporary credential was refused (cached per request; becomes an [`S3Error`]).
+#[derive(Debug, Clone, Copy)]
+struct Failure {
+    code: &'static str,
+    status: u16,
+    message: &'static str,
+}
+
+impl Failure {
+    fn from_credential(e: CredentialError) -> Self {
+        Self {
+            code: e.s3_code(),
+            status: e.s3_status(),
+            message: e.s3_message(),
+        }
+    }
+    fn to_s3(self) -> S3Error {
+        let code =
+            S3ErrorCode::from_bytes(self.code.as_bytes()).unwrap_or(S3ErrorCode::AccessDenied);
+        let mut e = S3Error::with_message(code, self.message);
+        if let Ok(status) = http::StatusCode::from_u16(self.status) {
+            e.set_status_code(status);
+        }
+        e
+    }
+}
+
+const PARENT_DISABLED: Failure = Failure {
+    code: "InvalidAccessKeyId",
+    status: 403,
+    message: "Your account is disabled; please contact your administrator.",
+};
+
+const POST_FORM: Failure = Failure {
+    code: "AccessDenied",
+    status: 403,
+    message: "Temporary credentials cannot sign POST form uploads on this server; use a presigned URL instead.",
+};
+
+/// The temporary credential `access_key` of this request, verified against the request's
+/// session token (once per request; later calls return the same result), or `None` when the
+/// request carries no session token (the key is then simply unknown). `Some(Err(..))`: the token
+/// is bad, expired (`ExpiredToken`), revoked, another credential's, or the parent may no longer
+/// act. Call only for access keys that are not root, an IAM user or a service account; give
+/// s3s [`TemporarySession::secret_key`] to verify the signature with.
+pub fn temporary(access_key: &str) -> Option<S3Result<Arc<TemporarySession>>> {
+    CURRENT
+        .try_with(|cur| {
+            let token = match &cur.token {
+                TokenSource::Absent => {
+                    let temp_looking =
+                        strongbox_sts::credentials::is_generated_access_key(access_key);
+                    return (cur.post_form && temp_looking).then(|| Err(POST_FORM.to_s3()));
+                }
+                TokenSource::Invalid => {
+                    return Some(Err(Failure::from_credential(CredentialError::Token(
+                        strongbox_sts::TokenError::Malformed,
+                    ))
+                    .to_s3()));
+                }
+                TokenSource::Present(t) => t,
+            };
+            let (ak, result) = cur
+                .verified
+                .get_or_init(|| (access_key.to_owned(), verify(&cur.sts, access_key, token)));
+            if ak != access_key {
+                // s3s asks for one access key per request; anything else is not this session.
+                return Some(Err(Failure::from_credential(CredentialError::Token(
+                    strongbox_sts::TokenError::AccessKeyMismatch,
+                ))
+                .to_s3()));
+            }
+            Some(match result {
+                Ok(s) => Ok(Arc::clone(s)),
+                Err(f) => Err(f.to_s3()),
+            })
+        })
+        .ok()
+        .flatten()
+}
+
+/// The temporary session verified for `access_key` in this request, once s3s has checked the
+/// signature with its secret. `None` if `access_key` is not a verified temporary credential.
+pub fn verified(access_key: &str) -> Option<Arc<TemporarySession>> {
+    CURRENT
+        .try_with(|cur| match cur.verified.get() {
+            Some((ak, Ok(s))) if ak == access_key => Some(Arc::clone(s)),
+            _ => None,
+        })
+        .ok()
+        .flatten()
+}
+
+fn verify(sts: &Sts, access_key: &str, token: &str) -> Result<Arc<TemporarySession>, Failure> {
+    let ring = sts.key_ring();
+    let revocations = sts.revocations();
+    let now = sts.now();
+    let checked = check_credentials(
+        &ring,
+        &revocations,
+        Some(access_key),
+        KeyKind::NotStatic,
+        Some(token),
+        now,
+    )
+    .map_err(Failure::from_credential)?;
+    let strongbox_sts::request_auth::CredentialCheck::Temporary(session) = checked else {
+        // NotStatic with a token always yields a session or an error.
+        return Err(Failure::from_credential(CredentialError::UnknownAccessKey));
+    };
+    let snapshot = sts.iam().snapshot();
+    check_parent(&snapshot, &session)?;
+    let owner = session.is_owner(snapshot.root_access_key());
+    Ok(Arc::new(TemporarySession {
+        session: *session,
+        owner,
+    }))
+}
+
+/// The parent must still be able to act (spec §12.2, DESIGN "a deleted or disabled parent makes
+/// its derived credentials useless"): for AssumeRole credentials, root or an enabled IAM user.
+fn check_parent(snapshot: &IamSnapshot, session: &VerifiedSession) -> Result<(), Failure> {
+    let claims = session.claims();
+    if claims.provider != Provider::Builtin {
+        return Ok(());
+    }
+    let root: bool = claims
+        .parent
+        .as_bytes()
+        .ct_eq(snapshot.root_access_key().as_bytes())
+        .into();
+    if root || snapshot.is_enabled(&claims.parent) {
+        Ok(())
+    } else {
+        Err(PARENT_DISABLED)
+    }
+}
+
+/// Whether this request carries a session token (valid or not) in its header or query.
+pub fn request_has_token() -> bool {
+    CURRENT
+        .try_with(|c| !matches!(c.token, TokenSource::Absent))
+        .unwrap_or(false)
+}
+
+/// The STS state serving this request (for handlers outside the STS route that act on STS
+/// state, e.g. the admin revoke-tokens endpoint). `None` when the server runs without STS.
+pub fn current_sts() -> Option<Arc<Sts>> {
+    CURRENT.try_with(|c| Arc::clone(&c.sts)).ok()
+}
