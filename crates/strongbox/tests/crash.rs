@@ -58,7 +58,7 @@ impl Content {
 }
 
 /// What the test knows about every key it ever wrote.
-#[derive(Default)]
+#[derive(Default, Clone)]
 struct Ledger {
     /// Every write of a key, in order: (content, acknowledged?).
     history: BTreeMap<String, Vec<(Content, bool)>>,
@@ -380,7 +380,8 @@ async fn kill_9_during_uploads_loses_nothing_acknowledged() {
         );
 
         server.restart();
-        verify(&server, &ledger.lock().unwrap(), round).await;
+        let snapshot = ledger.lock().unwrap().clone();
+        verify(&server, &snapshot, round).await;
     }
     // The test must have caught uploads in flight at least once, and seen acknowledgements.
     let l = ledger.lock().unwrap();

@@ -167,10 +167,9 @@ impl Server {
             }
             if let Ok(resp) =
                 http::request_blocking(self.addr, "GET", "/minio/health/live", &[], &[])
+                && resp.status == 200
             {
-                if resp.status == 200 {
-                    return;
-                }
+                return;
             }
             if Instant::now() > deadline {
                 panic!(

@@ -91,7 +91,7 @@ impl Signer {
     fn signing_key(&self) -> Vec<u8> {
         let k_date = hmac(
             format!("AWS4{}", self.secret_key).as_bytes(),
-            self.amz_date()[..8].as_bytes(),
+            &self.amz_date().as_bytes()[..8],
         );
         let k_region = hmac(&k_date, self.region.as_bytes());
         let k_service = hmac(&k_region, b"s3");
