@@ -12,10 +12,10 @@
 //! their parent resolved live: a disabled or deleted parent refuses the account at once). Both
 //! hooks resolve, so a user disabled between signature check and access check is still refused.
 //!
-//! **Temporary credentials (issue 4) plug in here:** an access key the snapshot does not know goes
-//! to `strongbox_sts::request_auth::check_credentials` in [`Identities::resolve_in`] (the `None`
-//! arm), which yields the secret and a new `Identity::Temporary` variant; the token rule for it
-//! goes into [`check_session_token`]. Nothing else needs to change.
+//! **Temporary credentials:** an access key the snapshot does not know goes to
+//! [`crate::sts::session::temporary`] in [`Identities::resolve_in`] (the `None` arm), which
+//! verifies the request's session token (key ring, expiry, revocations, live parent) and yields
+//! the derived secret and an [`Identity::Temporary`]; [`check_session_token`] holds its rule.
 
 use std::sync::Arc;
 
@@ -54,6 +54,13 @@ pub enum Identity {
         /// The parent is the root credential (owner rights, narrowed by any embedded policy).
         parent_is_root: bool,
     },
+    /// A temporary credential (STS), verified with its session token in this request. Its
+    /// rights: [`crate::sts::session::TemporarySession::permissions`].
+    Temporary {
+        access_key: String,
+        parent: String,
+        session: Arc<crate::sts::session::TemporarySession>,
+    },
 }
 
 impl Identity {
@@ -62,7 +69,8 @@ impl Identity {
         match self {
             Self::Root { access_key }
             | Self::User { access_key }
-            | Self::ServiceAccount { access_key, .. } => access_key,
+            | Self::ServiceAccount { access_key, .. }
+            | Self::Temporary { access_key, .. } => access_key,
         }
     }
 
@@ -72,7 +80,7 @@ impl Identity {
     pub fn effective_user(&self) -> &str {
         match self {
             Self::Root { access_key } | Self::User { access_key } => access_key,
-            Self::ServiceAccount { parent, .. } => parent,
+            Self::ServiceAccount { parent, .. } | Self::Temporary { parent, .. } => parent,
         }
     }
 }
@@ -144,8 +152,18 @@ impl Identities {
             });
         }
         let Some(resolved) = snapshot.resolve_access_key(access_key, now) else {
-            // Issue 4: temporary credentials are looked up here.
-            return Err(invalid_access_key());
+            return match crate::sts::session::temporary(access_key) {
+                Some(Ok(session)) => Ok(Resolved {
+                    secret_key: session.secret_key(),
+                    identity: Identity::Temporary {
+                        access_key: access_key.to_owned(),
+                        parent: session.parent().to_owned(),
+                        session,
+                    },
+                }),
+                Some(Err(e)) => Err(e),
+                None => Err(invalid_access_key()),
+            };
         };
         let principal = resolved.usable().map_err(|refusal| {
             tracing::debug!(access_key, ?refusal, "access key refused");
@@ -227,6 +245,9 @@ fn check_session_token(identity: &Identity, token: Option<&str>) -> S3Result<()>
             Identity::Root { .. } | Identity::User { .. } | Identity::ServiceAccount { .. },
             Some(_),
         ) => Err(invalid_token()),
+        // Resolved from this very request's token (checked there in constant time by HMAC).
+        (Identity::Temporary { .. }, Some(_)) => Ok(()),
+        (Identity::Temporary { .. }, None) => Err(invalid_token()),
     }
 }
 

@@ -23,6 +23,9 @@ pub enum DocKey {
     Named(String),
     Embedded(String),
     Bucket(String),
+    /// A temporary credential's session policy, by the SHA-256 of its text (credentials issued
+    /// with the same policy share the compiled form).
+    Session(String),
 }
 
 /// A policy that could not be compiled. Its text was validated when stored, so this means a

@@ -97,6 +97,21 @@ impl Who {
                 let kind = if *parent_is_root { "Account" } else { "User" };
                 (kind, groups)
             }
+            Identity::Temporary {
+                parent, session, ..
+            } => {
+                let mut groups = if parent == snapshot.root_access_key() {
+                    Vec::new()
+                } else {
+                    enabled_groups(parent)
+                };
+                for g in &session.verified().claims().groups {
+                    if !groups.contains(g) {
+                        groups.push(g.clone());
+                    }
+                }
+                ("AssumedRole", groups)
+            }
         };
         Self {
             username: Some(identity.effective_user().to_owned()),

@@ -6,12 +6,16 @@
 //!   the snapshot at request time (no policy → denied).
 //! - Service account: its parent's rights (owner for root's accounts), intersected with its
 //!   embedded policy when it has one (both must allow; a Deny on either side denies).
+//! - Temporary credential (STS): its parent's named policies resolved now (owner for root's
+//!   sessions), intersected with its session policy when it has one (spec §11, §12.2).
 //! - Anonymous: the bucket's policy, statements whose `Principal` is `*` (no policy → denied).
 //!
 //! Authenticated requests are evaluated against IAM policies only; bucket policies only answer
 //! anonymous requests, as MinIO. Explicit Deny wins everywhere (the policy crate's order).
 
 use std::sync::Arc;
+
+use sha2::Digest as _;
 
 use strongbox_iam::{BasePermissions, IamSnapshot};
 use strongbox_policy::{
@@ -80,6 +84,9 @@ impl Authorizer {
         let identity = match principal {
             Principal::Anonymous => return Subject::Anonymous,
             Principal::Authenticated(Identity::Root { .. }) => return Subject::Owner,
+            Principal::Authenticated(Identity::Temporary { session, .. }) => {
+                return self.temporary_subject(snapshot, session);
+            }
             Principal::Authenticated(identity) => identity,
         };
         let Some(resolved) = snapshot
@@ -114,6 +121,41 @@ impl Authorizer {
         };
         subject().unwrap_or_else(|e| {
             tracing::error!(what = ?e.what, error = %e.error, "stored policy does not compile; denying");
+            Subject::Broken
+        })
+    }
+
+    /// A temporary credential: the parent's policies by name now, narrowed by the session
+    /// policy (which must allow every action itself, also for root's sessions: MinIO #12947).
+    fn temporary_subject(
+        &self,
+        snapshot: &IamSnapshot,
+        session: &crate::sts::session::TemporarySession,
+    ) -> Subject {
+        if session.is_owner() {
+            return Subject::Owner;
+        }
+        let permissions = session.permissions(snapshot);
+        let subject = || -> Result<Subject, CompileError> {
+            let base = match permissions.base {
+                BasePermissions::Owner => None,
+                BasePermissions::Named(names) => Some(self.cache.named_set(snapshot, names)?),
+            };
+            let restrict = match permissions.restrict {
+                None => None,
+                Some(doc) => {
+                    let key = DocKey::Session(hex::encode(sha2::Sha256::digest(doc.as_bytes())));
+                    let policy = self.cache.compile(key, doc, Policy::parse_session)?;
+                    Some(Arc::new(PolicySet::single("session", policy)))
+                }
+            };
+            Ok(match (base, restrict) {
+                (None, None) => Subject::Owner,
+                (base, restrict) => Subject::Policies { base, restrict },
+            })
+        };
+        subject().unwrap_or_else(|e| {
+            tracing::error!(what = ?e.what, error = %e.error, "session policy does not compile; denying");
             Subject::Broken
         })
     }
