@@ -319,7 +319,6 @@ impl S3Access for Access {
                     key: Some(object.key),
                     message: Some("Access Denied.".into()),
                     version_id: object.version_id,
-                    ..Default::default()
                 });
             }
         }

@@ -2,6 +2,8 @@
 //! identities made through its IAM, requests signed by them over raw HTTP.
 
 mod authz_support;
+// Shared with other test binaries; this one uses only the signer and the raw client.
+#[allow(dead_code)]
 mod common;
 
 use authz_support::{Srv, error_message, policy};
