@@ -836,3 +836,42 @@ async fn changes_survive_a_restart() {
     let r = svc.send("GET", "accountinfo", &[], Vec::new()).await;
     assert_eq!(r.json()["AccountName"], "alice");
 }
+
+#[tokio::test]
+async fn admin_conditions_see_the_connection() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = start(dir.path()).await;
+    let root = s.root();
+    let local_deny = json!({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Effect": "Deny",
+            "Action": ["admin:ListUsers"],
+            "Condition": {"IpAddress": {"aws:SourceIp": ["127.0.0.0/8"]}}
+        }]
+    });
+    ok(&root.add_policy("no-local-listing", &local_deny).await);
+    let elsewhere = json!({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Effect": "Deny",
+            "Action": ["admin:CreateUser"],
+            "Condition": {"IpAddress": {"aws:SourceIp": ["192.0.2.0/24"]}}
+        }]
+    });
+    ok(&root.add_policy("no-remote-create", &elsewhere).await);
+    let admin = user_with(
+        &s,
+        "opsadmin",
+        "opsadmin-secret",
+        &["consoleAdmin", "no-local-listing", "no-remote-create"],
+    )
+    .await;
+    // We connect from 127.0.0.1: the first Deny applies, the second does not.
+    refused(
+        &admin.send("GET", "list-users", &[], Vec::new()).await,
+        403,
+        "AccessDenied",
+    );
+    ok(&admin.add_user("created", "created-secret").await);
+}

@@ -33,7 +33,7 @@ use strongbox_madmin::endpoints::{self, Body as BodyKind, Endpoint, Operation};
 use strongbox_policy::Action;
 use time::OffsetDateTime;
 
-use crate::http::RequestId;
+use crate::http::{ConnectionInfo, RequestId};
 use crate::identity::{Identities, Principal, authenticate};
 
 pub use self::caller::{Caller, CallerKind};
@@ -173,11 +173,11 @@ pub async fn handle(
         .map(|id| id.as_str().to_owned())
         .unwrap_or_default();
     let result = async {
-        let caller = authenticate_admin(iam, identities, &req)?;
-        let endpoint =
-            endpoints::lookup(req.method.as_str(), &path).ok_or_else(AdminError::unknown_api)?;
         let query = Query::parse(req.uri.query())
             .ok_or_else(|| AdminError::invalid_argument("malformed query string"))?;
+        let caller = authenticate_admin(iam, identities, &req, &query)?;
+        let endpoint =
+            endpoints::lookup(req.method.as_str(), &path).ok_or_else(AdminError::unknown_api)?;
         let admin = AdminRequest {
             iam: Arc::clone(iam),
             caller,
@@ -210,24 +210,34 @@ fn authenticate_admin(
     iam: &Iam,
     identities: &Identities,
     req: &S3Request<Body>,
+    query: &Query,
 ) -> Result<Caller, AdminError> {
     let Some(credentials) = req.credentials.as_ref() else {
         return Err(AdminError::access_denied());
     };
     caller::check_transport(&req.headers, req.service.as_deref())?;
-    match authenticate(identities, Some(credentials), &req.headers, &req.uri) {
-        Ok(Principal::Authenticated(_)) => {}
+    let identity = match authenticate(identities, Some(credentials), &req.headers, &req.uri) {
+        Ok(Principal::Authenticated(identity)) => identity,
         Ok(Principal::Anonymous) => return Err(AdminError::access_denied()),
         Err(e) => {
             tracing::debug!(code = %e.code().as_str(), "admin: authentication failed");
             return Err(AdminError::access_denied());
         }
-    }
+    };
+    let parts = caller::RequestParts {
+        connection: req.extensions.get::<ConnectionInfo>().copied(),
+        headers: req.headers.clone(),
+        query: query
+            .pairs()
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .collect(),
+    };
     let secret = SecretKey::from(credentials.secret_key.expose());
     caller::resolve(
         &iam.snapshot(),
-        &credentials.access_key,
+        identity,
         secret,
+        parts,
         OffsetDateTime::now_utc(),
     )
 }

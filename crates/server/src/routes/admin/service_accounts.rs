@@ -21,10 +21,10 @@ use strongbox_madmin::types::{
 };
 use strongbox_policy::Action;
 
+use super::AdminRequest;
 use super::account::combined_policy;
 use super::error::AdminError;
 use super::users::{access_key_param, to_status};
-use super::{AdminRequest, CallerKind};
 
 /// MinIO reports a service account's status as its credential status: `on` / `off`.
 fn on_off(s: Status) -> String {
@@ -38,16 +38,6 @@ fn embedded_policy(raw: Option<&str>) -> Option<String> {
     let empty = serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(raw)
         .is_ok_and(|m| m.is_empty());
     (!raw.is_empty() && !empty).then(|| raw.to_owned())
-}
-
-fn restricted(req: &AdminRequest) -> bool {
-    matches!(
-        req.caller().kind(),
-        CallerKind::ServiceAccount {
-            restricted: true,
-            ..
-        }
-    )
 }
 
 /// `PUT add-service-account` (encrypted both ways).
@@ -203,7 +193,7 @@ pub async fn list(req: AdminRequest) -> Result<S3Response<Body>, AdminError> {
         Relation::Other => (asked.as_str(), MustAllow),
         Relation::OwnAccount | Relation::Itself => (
             caller.effective_user(),
-            if restricted(&req) {
+            if caller.is_restricted() {
                 MustAllow
             } else {
                 DenyOnly

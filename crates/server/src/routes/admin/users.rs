@@ -51,8 +51,8 @@ pub async fn add_user(mut req: AdminRequest) -> Result<S3Response<Body>, AdminEr
     if ak == caller.root_access_key() {
         return Err(AdminError::root_key_reserved());
     }
-    // A service account (or STS credential) may not change its parent's password.
-    if matches!(caller.kind(), CallerKind::ServiceAccount { .. }) && ak == caller.effective_user() {
+    // A service account or temporary credential may not change its parent's password.
+    if caller.kind().is_derived() && ak == caller.effective_user() {
         return Err(AdminError::account_not_eligible());
     }
     // A user changing their own password only needs to not be denied (MinIO's rule).
@@ -86,7 +86,7 @@ pub async fn add_user(mut req: AdminRequest) -> Result<S3Response<Body>, AdminEr
 
 /// `POST change-my-password` with an encrypted `{"secretKey"}`: an IAM user sets its own secret.
 pub async fn change_my_password(mut req: AdminRequest) -> Result<S3Response<Body>, AdminError> {
-    if *req.caller().kind() != CallerKind::User {
+    if !matches!(req.caller().kind(), CallerKind::User) {
         return Err(AdminError::account_not_eligible());
     }
     req.require(&[Action::AdminCreateUser], DenyOnly)?;
