@@ -42,13 +42,22 @@ pub struct Running {
 /// A server on 127.0.0.1:0 over `dir`, root `stsroot`, extra environment `env`, STS clock at
 /// the current wall time (s3s checks signature dates against the real clock).
 pub async fn start(dir: &Path, env: &[(&str, &str)], backend: impl S3) -> Running {
+    start_with(dir, env, ROOT_PASSWORD, backend).await
+}
+
+/// As [`start`] with another root password (rotation tests).
+pub async fn start_with_root_password(dir: &Path, password: &str, backend: impl S3) -> Running {
+    start_with(dir, &[], password, backend).await
+}
+
+async fn start_with(dir: &Path, env: &[(&str, &str)], password: &str, backend: impl S3) -> Running {
     let mut args = ServerArgs::new(dir);
     args.address = "127.0.0.1:0".into();
     let mut vars: HashMap<&str, &str> = env.iter().copied().collect();
     vars.insert("MINIO_ROOT_USER", ROOT_USER);
-    vars.insert("MINIO_ROOT_PASSWORD", ROOT_PASSWORD);
+    vars.insert("MINIO_ROOT_PASSWORD", password);
     let config = Config::from_sources(&args, &vars).expect("valid config");
-    let root = RootCredentials::new(ROOT_USER.into(), ROOT_PASSWORD.into()).unwrap();
+    let root = RootCredentials::new(ROOT_USER.into(), password.into()).unwrap();
     let iam = Arc::new(strongbox_server::authz::open_iam(dir, &root).unwrap());
     let clock = TestClock::new(OffsetDateTime::now_utc());
     let sts = Arc::new(
