@@ -5,17 +5,22 @@ after a restart on the same data directory."""
 import io
 import json
 
+import boto3
+from minio import MinioAdmin
+from minio.credentials import StaticProvider
+
 from admin_helpers import (
     Restarted,
     admin,
     admin_status,
     bucket_policy,
+    host,
     loads,
     name,
     s3,
     s3_error,
 )
-from conftest import ROOT_USER
+from conftest import REGION, ROOT_USER
 
 RW = ["s3:GetObject", "s3:PutObject", "s3:ListBucket"]
 
@@ -226,3 +231,31 @@ def test_admin_calls_are_authorised_by_admin_actions(server):
     assert admin_status(lambda: erin.user_add(ROOT_USER, "hijacked-secret")) == 403
     # Wrong secret: refused.
     assert admin_status(lambda: admin(server, user, "not-her-secret").user_list()) == 403
+
+
+def test_temporary_credentials_act_for_their_parent(server):
+    root = admin(server)
+    user, secret = name("gina"), "gina-secret-1234"
+    root.user_add(user, secret)
+    root.attach_policy(["readwrite"], user=user)
+    sts = boto3.client(
+        "sts",
+        endpoint_url=server.endpoint,
+        aws_access_key_id=user,
+        aws_secret_access_key=secret,
+        region_name=REGION,
+    )
+    creds = sts.assume_role(RoleArn="arn:minio:iam:::role/any", RoleSessionName="admin-e2e")["Credentials"]
+    temp = MinioAdmin(
+        endpoint=host(server),
+        credentials=StaticProvider(creds["AccessKeyId"], creds["SecretAccessKey"], creds["SessionToken"]),
+        secure=False,
+    )
+    # Requests and responses are sealed with the temporary secret.
+    assert json.loads(temp.account_info())["AccountName"] == user
+    made = json.loads(temp.add_service_account(access_key="gina-svc-1", secret_key="gina-svc-secret-1"))
+    assert made["credentials"]["accessKey"] == "gina-svc-1"
+    assert json.loads(root.get_service_account("gina-svc-1"))["parentUser"] == user
+    # readwrite grants no admin actions.
+    assert admin_status(temp.user_list) == 403
+    assert admin_status(lambda: temp.user_add(user, "changed-secret-1")) == 403

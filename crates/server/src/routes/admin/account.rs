@@ -8,8 +8,9 @@ use strongbox_iam::{BasePermissions, IamSnapshot};
 use strongbox_madmin::types::{AccountInfo, BackendInfo};
 use time::OffsetDateTime;
 
-use super::AdminRequest;
+use super::caller::permissions;
 use super::error::AdminError;
+use super::{AdminRequest, Caller};
 
 /// madmin `BackendType` of a single-node filesystem server.
 const BACKEND_FS: u8 = 1;
@@ -42,12 +43,10 @@ pub fn combined_policy(snap: &IamSnapshot, names: &[String]) -> Option<Box<RawVa
 }
 
 /// The caller's effective policy document.
-fn effective_policy(snap: &IamSnapshot, access_key: &str) -> Option<Box<RawValue>> {
-    let resolved = snap.resolve_access_key(access_key, OffsetDateTime::now_utc())?;
-    let principal = resolved.usable().ok()?;
-    let perms = snap.permissions(&principal);
-    if let Some(embedded) = perms.restrict {
-        return RawValue::from_string(embedded.to_owned()).ok();
+fn effective_policy(snap: &IamSnapshot, caller: &Caller) -> Option<Box<RawValue>> {
+    let perms = permissions(snap, caller, OffsetDateTime::now_utc())?;
+    if let Some(restricting) = perms.restrict {
+        return RawValue::from_string(restricting.to_owned()).ok();
     }
     match perms.base {
         BasePermissions::Owner => combined_policy(snap, &["consoleAdmin".to_owned()]),
@@ -59,7 +58,7 @@ fn effective_policy(snap: &IamSnapshot, access_key: &str) -> Option<Box<RawValue
 pub async fn info(req: AdminRequest) -> Result<S3Response<Body>, AdminError> {
     let snap = req.snapshot();
     let caller = req.caller();
-    let policy = effective_policy(&snap, caller.access_key()).ok_or_else(AdminError::internal)?;
+    let policy = effective_policy(&snap, caller).ok_or_else(AdminError::access_denied)?;
     let info = AccountInfo {
         account_name: caller.effective_user().to_owned(),
         server: BackendInfo {

@@ -242,7 +242,7 @@ fn policy_set(snap: &IamSnapshot, names: &[String]) -> PolicySet {
 }
 
 /// The caller's live permissions in `snap`, `None` if it may no longer act.
-fn permissions<'a>(
+pub fn permissions<'a>(
     snap: &'a IamSnapshot,
     caller: &'a Caller,
     now: OffsetDateTime,
