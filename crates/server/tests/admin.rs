@@ -721,14 +721,17 @@ async fn authentication_comes_first_and_fails_as_admin_json() {
         .unwrap();
     refused(&raw(s.addr, req).await, 403, "AccessDenied");
 
-    // A wrong secret never reaches the handler (s3s refuses the signature).
+    // A wrong secret or an unknown key never reaches the handler (s3s refuses the signature),
+    // and the refusal still has the admin shape.
     let wrong = s.client(ROOT, "not-the-root-secret");
-    assert_eq!(
-        wrong
-            .send("GET", "list-users", &[], Vec::new())
-            .await
-            .status,
-        403
+    let r = wrong.send("GET", "list-users", &[], Vec::new()).await;
+    refused(&r, 403, "SignatureDoesNotMatch");
+    assert_eq!(r.json()["Resource"], "/minio/admin/v3/list-users");
+    let unknown = s.client("nobody-at-all", "whatever-secret");
+    refused(
+        &unknown.send("GET", "list-users", &[], Vec::new()).await,
+        403,
+        "InvalidAccessKeyId",
     );
 
     // Unknown endpoints and versions.

@@ -137,6 +137,61 @@ impl AdminError {
     }
 }
 
+/// Rewrites an S3 XML error that s3s produced for an admin path (a signature it refused before
+/// the admin route ran: `SignatureDoesNotMatch`, `InvalidAccessKeyId`, clock skew, ...) into the
+/// admin JSON error shape with the same status and code. Other responses pass unchanged.
+#[must_use]
+pub fn admin_error_as_json(
+    resp: http::Response<Body>,
+    path: &str,
+    request_id: &str,
+) -> http::Response<Body> {
+    let is_xml = resp
+        .headers()
+        .get(http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/xml"));
+    if !(resp.status().is_client_error() || resp.status().is_server_error()) || !is_xml {
+        return resp;
+    }
+    let Some(xml) = resp.body().bytes() else {
+        return resp;
+    };
+    let xml = String::from_utf8_lossy(&xml);
+    let code = xml_element(&xml, "Code").unwrap_or_else(|| "AccessDenied".to_owned());
+    let message = xml_element(&xml, "Message").unwrap_or_default();
+    let body = AdminErrorResponse {
+        code,
+        message,
+        resource: path.to_owned(),
+        request_id: request_id.to_owned(),
+        host_id: String::new(),
+    };
+    let (mut parts, _) = resp.into_parts();
+    parts.headers.insert(
+        http::header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    parts.headers.remove(http::header::CONTENT_LENGTH);
+    let bytes = serde_json::to_vec(&body).unwrap_or_default();
+    http::Response::from_parts(parts, Body::from(Bytes::from(bytes)))
+}
+
+/// The unescaped text of the first `<name>...</name>` of an s3s error body.
+fn xml_element(xml: &str, name: &str) -> Option<String> {
+    let open = format!("<{name}>");
+    let start = xml.find(&open)? + open.len();
+    let end = start + xml[start..].find(&format!("</{name}>"))?;
+    let text = &xml[start..end];
+    Some(
+        text.replace("&lt;", "<")
+            .replace("&gt;", ">")
+            .replace("&quot;", "\"")
+            .replace("&apos;", "'")
+            .replace("&amp;", "&"),
+    )
+}
+
 /// A response with a JSON (or empty) body.
 pub(super) fn json_response(status: StatusCode, bytes: Bytes) -> S3Response<Body> {
     let mut resp = S3Response::with_status(Body::from(bytes), status);
@@ -254,6 +309,7 @@ impl From<strongbox_madmin::Error> for AdminError {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use s3s::{S3Error, S3ErrorCode};
     use strongbox_iam::StoreError;
 
     #[test]
@@ -297,6 +353,27 @@ mod tests {
         )));
         assert_eq!(a.status(), StatusCode::INTERNAL_SERVER_ERROR);
         assert!(!a.message().contains("/secret"));
+    }
+
+    #[test]
+    fn s3s_signature_errors_on_admin_paths_become_admin_json() {
+        let xml = S3Error::with_message(S3ErrorCode::SignatureDoesNotMatch, "a & b")
+            .to_http_response()
+            .unwrap();
+        let resp = admin_error_as_json(xml, "/minio/admin/v3/list-users", "ID1");
+        assert_eq!(resp.status(), StatusCode::FORBIDDEN);
+        assert_eq!(
+            resp.headers()[http::header::CONTENT_TYPE],
+            "application/json"
+        );
+        let v: serde_json::Value = serde_json::from_slice(&resp.body().bytes().unwrap()).unwrap();
+        assert_eq!(v["Code"], "SignatureDoesNotMatch");
+        assert_eq!(v["Message"], "a & b");
+        assert_eq!(v["RequestId"], "ID1");
+        // Successes and JSON errors pass unchanged.
+        let ok = http::Response::new(Body::from(Bytes::from_static(b"<x/>")));
+        let ok = admin_error_as_json(ok, "/p", "ID");
+        assert_eq!(ok.body().bytes().unwrap(), Bytes::from_static(b"<x/>"));
     }
 
     #[test]
