@@ -111,6 +111,11 @@ impl HttpService {
                 query: req.uri().query().map(redact_query).unwrap_or_default(),
             }
         });
+        let admin_path = req
+            .uri()
+            .path()
+            .starts_with(crate::routes::admin::ANY_ADMIN_PREFIX)
+            .then(|| req.uri().path().to_owned());
         let start = Instant::now();
         let span = tracing::debug_span!("request", id = id.as_str());
         let result = crate::routes::sts::front::call(self.sts.as_ref(), &self.s3, req)
@@ -121,6 +126,10 @@ impl HttpService {
             tracing::error!(request_id = id.as_str(), error = %e, "request failed inside the S3 service");
             internal_error()
         });
+        if let Some(path) = &admin_path {
+            // s3s refused the signature before the admin route ran: answer in the admin shape.
+            resp = crate::routes::admin::error::admin_error_as_json(resp, path, id.as_str());
+        }
         resp.headers_mut().insert(REQUEST_ID_HEADER, id.0.clone());
 
         if let Some(line) = line {
