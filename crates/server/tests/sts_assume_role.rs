@@ -394,6 +394,7 @@ async fn audit_line_per_issue_without_secrets() {
     assert_eq!(v["tokenRevokeType"], "t1");
     assert_eq!(v["sessionPolicySha256"].as_str().unwrap().len(), 64);
     assert!(v["expiration"].as_str().unwrap().ends_with('Z'));
+    assert_eq!(v["sourceIp"], "127.0.0.1");
     assert!(!text.contains(&cred.secret_key));
     assert!(!text.contains(cred.session_token.as_deref().unwrap()));
 }

@@ -282,6 +282,19 @@ impl Signer {
         body: &str,
         how: &Sign,
     ) -> http::Request<Full<Bytes>> {
+        self.request_bytes(host, method, path, query, body.as_bytes(), how)
+    }
+
+    /// [`Signer::request`] with a binary body.
+    pub fn request_bytes(
+        &self,
+        host: &str,
+        method: &str,
+        path: &str,
+        query: &[(&str, &str)],
+        body: &[u8],
+        how: &Sign,
+    ) -> http::Request<Full<Bytes>> {
         let t = OffsetDateTime::now_utc();
         let stamp = amz_date(t);
         let date = &stamp[..8];
@@ -309,7 +322,7 @@ impl Signer {
         let signed = signed.join(";");
         let payload = match &how.content_sha256 {
             Some(v) => v.clone(),
-            None => sha256_hex(body.as_bytes()),
+            None => sha256_hex(body),
         };
         let cq = canonical_query(query);
         let creq = format!("{method}\n{path}\n{cq}\n{canonical_headers}\n{signed}\n{payload}");
@@ -333,7 +346,7 @@ impl Signer {
             b = b.header(k.as_str(), v.as_str());
         }
         b = b.header("authorization", auth);
-        b.body(Full::new(Bytes::from(body.to_owned()))).unwrap()
+        b.body(Full::new(Bytes::copy_from_slice(body))).unwrap()
     }
 
     /// A presigned GET URL path+query for `path` (service `s3`), valid `expires` seconds, with

@@ -47,8 +47,12 @@ pub async fn handle(
         .headers
         .get(http::header::USER_AGENT)
         .and_then(|v| v.to_str().ok());
+    let source_ip = req
+        .extensions
+        .get::<crate::http::ConnectionInfo>()
+        .map(|c| c.peer.ip().to_string());
     let event = IssuanceEvent::new(Action::AssumeRole, &cred, now).with_request(
-        None,
+        source_ip,
         user_agent,
         Some(request_id.to_owned()),
     );
