@@ -1,0 +1,9 @@
+//! strongbox-idp: identity providers that need I/O (network calls to the provider), kept out of
+//! the pure STS core. Each provider authenticates a request's credential and returns an identity
+//! with its policy names; the server then runs the one issuing pipeline of `strongbox-sts`.
+//!
+//! - [`openid`]: OpenID Connect (AssumeRoleWithWebIdentity, AssumeRoleWithClientGrants).
+//! - [`http`]: the bounded HTTP(S) client (rustls + ring) the providers share.
+
+pub mod http;
+pub mod openid;
