@@ -25,21 +25,11 @@ pub mod vars {
 }
 
 /// What the STS part of the server is configured with.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct StsConfig {
     pub duration: DurationConfig,
     pub rate_limit: RateLimitConfig,
     pub audit_file: Option<PathBuf>,
-}
-
-impl Default for StsConfig {
-    fn default() -> Self {
-        Self {
-            duration: DurationConfig::default(),
-            rate_limit: RateLimitConfig::default(),
-            audit_file: None,
-        }
-    }
 }
 
 /// One problem: the variable and what is wrong (values are not secret here).
