@@ -7,18 +7,11 @@
 
 use s3s::{Body, S3Request};
 use strongbox_iam::{Principal, Refusal};
-use strongbox_policy::Policy;
-use strongbox_sts::audit::IssuanceEvent;
 use strongbox_sts::xml::{AssumeResult, assume_response};
-use strongbox_sts::{
-    Action, Claims, Provider, SessionPolicyJson, StsError, StsParams, duration, issue,
-};
+use strongbox_sts::{Action, Claims, Provider, StsError, duration};
 
-use super::{StsAnswer, StsCall};
+use super::{StsAnswer, StsCall, issue};
 use crate::sts::{Sts, session};
-
-/// Longest `TokenRevokeType` accepted (it travels in every token of the credential).
-const MAX_TOKEN_REVOKE_TYPE: usize = 256;
 
 pub async fn handle(
     sts: &Sts,
@@ -28,35 +21,10 @@ pub async fn handle(
 ) -> StsAnswer {
     let parent = caller(sts, req)?;
     let params = &call.params;
-    let session_policy = session_policy(params)?;
-    let duration = duration::assume_role(&sts.config().duration, params.get("DurationSeconds"))?;
     let mut claims = Claims::new(parent, Provider::Builtin);
-    claims.session_policy = session_policy;
-    if let Some(t) = params.get_non_empty("TokenRevokeType") {
-        if t.len() > MAX_TOKEN_REVOKE_TYPE {
-            return Err(StsError::invalid_parameter(format!(
-                "TokenRevokeType must not exceed {MAX_TOKEN_REVOKE_TYPE} characters"
-            )));
-        }
-        claims.token_revoke_type = Some(t.to_owned());
-    }
-    let now = sts.now();
-    sts.limiter().check(&claims.parent, now)?;
-    let cred = issue(&sts.key_ring(), claims, now, duration)?;
-    let user_agent = req
-        .headers
-        .get(http::header::USER_AGENT)
-        .and_then(|v| v.to_str().ok());
-    let source_ip = req
-        .extensions
-        .get::<crate::http::ConnectionInfo>()
-        .map(|c| c.peer.ip().to_string());
-    let event = IssuanceEvent::new(Action::AssumeRole, &cred, now).with_request(
-        source_ip,
-        user_agent,
-        Some(request_id.to_owned()),
-    );
-    sts.audit().record(&event);
+    issue::request_claims(params, &mut claims)?;
+    let duration = duration::assume_role(&sts.config().duration, params.get("DurationSeconds"))?;
+    let cred = issue::issue_recorded(sts, req, Action::AssumeRole, claims, duration, request_id)?;
     Ok(assume_response(AssumeResult::AssumeRole, &cred, request_id))
 }
 
@@ -97,15 +65,4 @@ fn caller(sts: &Sts, req: &S3Request<Body>) -> Result<String, StsError> {
         )),
         Err(_) => Err(StsError::access_denied("Access Denied.")),
     }
-}
-
-/// The `Policy` parameter (spec §11): strict parse with `Version` required, then the canonical
-/// re-serialisation must fit 2048 bytes. Absent or empty → no session policy.
-fn session_policy(params: &StsParams) -> Result<Option<SessionPolicyJson>, StsError> {
-    let Some(raw) = params.get_non_empty("Policy") else {
-        return Ok(None);
-    };
-    let policy = Policy::parse_session(raw.as_bytes())
-        .map_err(|e| StsError::invalid_parameter(e.to_string()))?;
-    SessionPolicyJson::new(policy.to_canonical_json()).map(Some)
 }

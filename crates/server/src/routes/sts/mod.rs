@@ -14,6 +14,7 @@
 mod assume_role;
 mod caller_identity;
 pub mod front;
+mod issue;
 
 use std::sync::Arc;
 
