@@ -169,3 +169,6 @@ impl Sts {
 pub fn now_ns(t: OffsetDateTime) -> i64 {
     i64::try_from(t.unix_timestamp_nanos()).unwrap_or(i64::MAX)
 }
+
+#[cfg(test)]
+mod tests;
