@@ -259,3 +259,6 @@ def test_temporary_credentials_act_for_their_parent(server):
     # readwrite grants no admin actions.
     assert admin_status(temp.user_list) == 403
     assert admin_status(lambda: temp.user_add(user, "changed-secret-1")) == 403
+    # Its own key never becomes a user (spec §17 item 13).
+    assert admin_status(lambda: temp.user_add(creds["AccessKeyId"], "persisted-secret")) == 403
+    assert admin_status(lambda: root.user_info(creds["AccessKeyId"])) == 404

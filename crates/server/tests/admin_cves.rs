@@ -280,3 +280,58 @@ async fn cve_2025_62506_restricted_service_account_cannot_mint_an_unrestricted_o
     // Unrestricted, the same parent may.
     ok(&alice.add_service_account(&escape).await);
 }
+
+/// MinIO #8675 (586614c73, spec §17 item 13): policy and group changes could target credentials
+/// that are not IAM users. A service account's key never becomes a user, a policy target or a
+/// group member, whoever asks.
+#[tokio::test]
+async fn minio_8675_service_account_keys_are_never_users_or_policy_targets() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = start(dir.path()).await;
+    let root = s.root();
+    let alice = user_with(&s, "alice", "alice-secret-1", &["consoleAdmin"]).await;
+    let body = json!({"accessKey": "alice-svc", "secretKey": "alice-svc-secret"});
+    ok(&alice.add_service_account(&body).await);
+    // The account itself, holding alice's admin rights, cannot make its key a user.
+    let svc = s.client("alice-svc", "alice-svc-secret");
+    refused(
+        &svc.add_user("alice-svc", "new-secret-123").await,
+        403,
+        "XMinioInvalidIAMCredentials",
+    );
+    // Nor can root: the key is taken.
+    refused(
+        &root.add_user("alice-svc", "new-secret-123").await,
+        409,
+        "XMinioAdminAccessKeyInUse",
+    );
+    refused(
+        &root.attach_user("alice-svc", &["consoleAdmin"]).await,
+        403,
+        "XMinioInvalidIAMCredentials",
+    );
+    refused(
+        &root
+            .send(
+                "PUT",
+                "set-user-or-group-policy",
+                &[
+                    ("policyName", "consoleAdmin"),
+                    ("userOrGroup", "alice-svc"),
+                    ("isGroup", "false"),
+                ],
+                Vec::new(),
+            )
+            .await,
+        403,
+        "XMinioInvalidIAMCredentials",
+    );
+    refused(
+        &root.group_members("admins", &["alice-svc"], false).await,
+        403,
+        "XMinioInvalidIAMCredentials",
+    );
+    let snap = s.iam.snapshot();
+    assert!(snap.user("alice-svc").is_none());
+    assert!(snap.group("admins").is_none());
+}

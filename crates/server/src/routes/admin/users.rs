@@ -51,12 +51,13 @@ pub async fn add_user(mut req: AdminRequest) -> Result<S3Response<Body>, AdminEr
     if ak == caller.root_access_key() {
         return Err(AdminError::root_key_reserved());
     }
-    // A service account or temporary credential may not change its parent's password.
-    if caller.kind().is_derived() && ak == caller.effective_user() {
+    // A service account or temporary credential may not change its parent's password, nor turn
+    // its own access key into a user (spec §17 item 13).
+    if caller.kind().is_derived() && (ak == caller.effective_user() || ak == caller.access_key()) {
         return Err(AdminError::account_not_eligible());
     }
     // A user changing their own password only needs to not be denied (MinIO's rule).
-    let check = if ak == caller.access_key() {
+    let check = if matches!(caller.kind(), CallerKind::User) && ak == caller.access_key() {
         DenyOnly
     } else {
         MustAllow
