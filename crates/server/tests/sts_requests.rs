@@ -403,3 +403,61 @@ async fn caller_identity_for_every_kind_of_credential() {
     let m = sts_common::sts_error(&r, 403, "AccessDenied");
     assert!(m.contains("expired"), "{m}");
 }
+
+#[tokio::test]
+async fn post_form_upload_with_temporary_credentials_is_refused_clearly() {
+    use base64::Engine as _;
+    let (_d, s) = server().await;
+    let (temp, _) = s.temp_creds(&s.root(), "").await;
+    let now = time::OffsetDateTime::now_utc();
+    let date = sts_common::amz_date(now);
+    let credential = format!(
+        "{}/{}/us-east-1/s3/aws4_request",
+        temp.access_key,
+        &date[..8]
+    );
+    let expiration = (now + time::Duration::hours(1))
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap();
+    let policy = serde_json::json!({
+        "expiration": expiration,
+        "conditions": [
+            {"bucket": "alpha"},
+            {"x-amz-algorithm": "AWS4-HMAC-SHA256"},
+            {"x-amz-credential": credential},
+            {"x-amz-date": date},
+            {"x-amz-security-token": temp.session_token.clone().unwrap()},
+            ["starts-with", "$key", ""]
+        ]
+    });
+    let policy = base64::engine::general_purpose::STANDARD.encode(policy.to_string());
+    let boundary = "sts-boundary-7";
+    let mut body = String::new();
+    for (name, value) in [
+        ("key", "k.txt"),
+        ("x-amz-algorithm", "AWS4-HMAC-SHA256"),
+        ("x-amz-credential", credential.as_str()),
+        ("x-amz-date", date.as_str()),
+        (
+            "x-amz-security-token",
+            temp.session_token.as_deref().unwrap(),
+        ),
+        ("policy", policy.as_str()),
+        ("x-amz-signature", &"0".repeat(64)),
+    ] {
+        body.push_str(&format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+        ));
+    }
+    body.push_str(&format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"k.txt\"\r\nContent-Type: text/plain\r\n\r\nhello\r\n--{boundary}--\r\n"
+    ));
+    let ct = format!("multipart/form-data; boundary={boundary}");
+    let r = send(
+        s.addr,
+        plain(&s.host(), "POST", "/alpha", &[("content-type", &ct)], &body),
+    )
+    .await;
+    assert_eq!((r.status, s3_code(&r)), (403, "AccessDenied"), "{}", r.body);
+    assert!(r.body.contains("POST form"), "{}", r.body);
+}
