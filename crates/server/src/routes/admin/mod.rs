@@ -186,7 +186,18 @@ pub async fn handle(
             headers: std::mem::take(&mut req.headers),
             body: std::mem::take(&mut req.input),
         };
-        dispatch(admin).await
+        let caller = admin.caller.access_key().to_owned();
+        let resp = dispatch(admin).await?;
+        if endpoint.method != endpoints::Method::Get {
+            // One line per IAM change: who did what (names only, never a body).
+            tracing::info!(
+                request_id = %request_id,
+                caller = %caller,
+                operation = ?endpoint.operation,
+                "admin change"
+            );
+        }
+        Ok::<_, AdminError>(resp)
     }
     .await;
     match result {
