@@ -9,6 +9,10 @@ use std::collections::HashMap;
 pub trait Env {
     /// The value of `name`, or `None` when it is unset. An empty value counts as unset, as in MinIO.
     fn var(&self, name: &str) -> Option<String>;
+
+    /// The names of the set variables starting with `prefix` (settings with a `_<NAME>` suffix,
+    /// such as named OpenID providers, cannot be looked up one by one).
+    fn names_with_prefix(&self, prefix: &str) -> Vec<String>;
 }
 
 /// The real process environment.
@@ -23,11 +27,25 @@ impl Env for ProcessEnv {
         let value = value.to_string_lossy().into_owned();
         (!value.is_empty()).then_some(value)
     }
+
+    fn names_with_prefix(&self, prefix: &str) -> Vec<String> {
+        std::env::vars_os()
+            .filter_map(|(k, _)| k.into_string().ok())
+            .filter(|k| k.starts_with(prefix))
+            .collect()
+    }
 }
 
 impl<S: std::hash::BuildHasher> Env for HashMap<String, String, S> {
     fn var(&self, name: &str) -> Option<String> {
         self.get(name).filter(|v| !v.is_empty()).cloned()
+    }
+
+    fn names_with_prefix(&self, prefix: &str) -> Vec<String> {
+        self.keys()
+            .filter(|k| k.starts_with(prefix))
+            .cloned()
+            .collect()
     }
 }
 
@@ -36,6 +54,13 @@ impl<S: std::hash::BuildHasher> Env for HashMap<&str, &str, S> {
         self.get(name)
             .filter(|v| !v.is_empty())
             .map(|v| (*v).to_owned())
+    }
+
+    fn names_with_prefix(&self, prefix: &str) -> Vec<String> {
+        self.keys()
+            .filter(|k| k.starts_with(prefix))
+            .map(|k| (*k).to_owned())
+            .collect()
     }
 }
 

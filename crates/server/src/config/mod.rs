@@ -10,6 +10,7 @@
 mod address;
 mod args;
 mod env;
+mod openid;
 
 pub use self::address::ListenAddress;
 pub use self::args::{LogFormat, ServerArgs};
@@ -62,6 +63,8 @@ pub struct Config {
     pub shutdown_timeout: Duration,
     /// STS: durations, issuance rate limit, audit file ([`crate::sts::config`] lists the variables).
     pub sts: crate::sts::StsConfig,
+    /// OpenID providers (`MINIO_IDENTITY_OPENID_*`, see [`openid`]); connected at bind.
+    pub openid: strongbox_idp::openid::config::OpenIdConfig,
     /// Things worth telling the operator once logging is up (deprecated variables, ...).
     pub warnings: Vec<String>,
 }
@@ -134,6 +137,8 @@ pub struct Sources {
     shutdown_env: Option<String>,
     sts: crate::sts::StsConfig,
     sts_problems: Vec<crate::sts::config::Problem>,
+    openid: strongbox_idp::openid::config::OpenIdConfig,
+    openid_problems: Vec<(String, String)>,
 }
 
 impl Sources {
@@ -158,6 +163,10 @@ impl Sources {
             Ok(c) => (c, Vec::new()),
             Err(p) => (crate::sts::StsConfig::default(), p),
         };
+        let (openid, openid_problems) = match openid::from_env(env) {
+            Ok(c) => (c, Vec::new()),
+            Err(p) => (Default::default(), p),
+        };
         Self {
             address: args.address.clone(),
             data_dir: args.dir.clone(),
@@ -173,6 +182,8 @@ impl Sources {
             shutdown_env: env.var(vars::SHUTDOWN_TIMEOUT),
             sts,
             sts_problems,
+            openid,
+            openid_problems,
         }
     }
 
@@ -301,6 +312,9 @@ impl Sources {
             err(var, p);
         }
         let sts = self.sts;
+        for (var, p) in self.openid_problems {
+            err(&var, p);
+        }
 
         match (listen, root_credentials) {
             (Some(listen), Some(root_credentials)) if errors.is_empty() => Ok(Config {
@@ -313,6 +327,7 @@ impl Sources {
                 log: LogConfig { format, filter },
                 shutdown_timeout,
                 sts,
+                openid: self.openid,
                 warnings,
             }),
             _ => Err(ConfigErrors(errors)),
