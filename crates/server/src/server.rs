@@ -80,7 +80,11 @@ impl Server {
                 .await
                 .map_err(io::Error::other)?
                 .map_err(|e| io::Error::other(format!("cannot set up STS: {e}")))?;
-        let sts = sts.with_region(config.configured_region.clone());
+        let mut sts = sts.with_region(config.configured_region.clone());
+        if !config.openid.providers.is_empty() {
+            let openid = connect_openid(config).await?;
+            sts = sts.with_openid(Arc::new(openid));
+        }
         Self::bind_with_sts(config, root, iam, Arc::new(sts), backend).await
     }
 
@@ -152,4 +156,31 @@ impl Server {
             Drained::TimedOut
         }
     }
+}
+
+/// Reaches every configured OpenID provider (discovery document and keys), reporting every one
+/// that fails at once, and logs each role-policy provider's RoleArn (spec §6.2).
+async fn connect_openid(config: &Config) -> io::Result<strongbox_idp::openid::OpenId> {
+    let openid =
+        strongbox_idp::openid::OpenId::connect(&config.openid, config.configured_region.as_deref())
+            .await
+            .map_err(|errors| io::Error::other(errors.join("; ")))?;
+    for p in openid.providers() {
+        let cfg = p.config();
+        match p.role_arn() {
+            Some(arn) => tracing::info!(
+                provider = cfg.label(),
+                issuer = p.issuer(),
+                role_policy = %cfg.role_policy.join(","),
+                "OpenID provider with role policy: RoleArn {arn}"
+            ),
+            None => tracing::info!(
+                provider = cfg.label(),
+                issuer = p.issuer(),
+                claim = %cfg.policy_claim(),
+                "OpenID provider with policies from a claim"
+            ),
+        }
+    }
+    Ok(openid)
 }

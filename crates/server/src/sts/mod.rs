@@ -51,6 +51,8 @@ pub struct Sts {
     audit: AuditSink,
     /// The configured region (`MINIO_REGION`), for ARNs.
     region: Option<String>,
+    /// OpenID providers (AssumeRoleWithWebIdentity / ClientGrants), when configured.
+    openid: Option<Arc<strongbox_idp::openid::OpenId>>,
 }
 
 impl std::fmt::Debug for Sts {
@@ -86,6 +88,7 @@ impl Sts {
             limiter,
             audit,
             region: None,
+            openid: None,
         })
     }
 
@@ -99,6 +102,17 @@ impl Sts {
     pub fn with_region(mut self, region: Option<String>) -> Self {
         self.region = region;
         self
+    }
+
+    /// Serve the OpenID actions with these providers.
+    #[must_use]
+    pub fn with_openid(mut self, openid: Arc<strongbox_idp::openid::OpenId>) -> Self {
+        self.openid = Some(openid);
+        self
+    }
+
+    pub fn openid(&self) -> Option<&Arc<strongbox_idp::openid::OpenId>> {
+        self.openid.as_ref()
     }
 
     pub fn iam(&self) -> &Arc<Iam> {
