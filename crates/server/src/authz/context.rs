@@ -52,6 +52,9 @@ pub struct Who {
     pub principal_type: &'static str,
     /// `aws:groups`: the enabled groups of the user (and a service account's own groups).
     pub groups: Vec<String>,
+    /// `jwt:<claim>` values of an OpenID credential (a namespace of their own: they never set
+    /// an `aws:` key, spec §17.3).
+    pub jwt: Vec<(String, Vec<String>)>,
 }
 
 impl Who {
@@ -63,6 +66,7 @@ impl Who {
                     username: None,
                     principal_type: "Anonymous",
                     groups: Vec::new(),
+                    jwt: Vec::new(),
                 };
             }
             Principal::Authenticated(identity) => identity,
@@ -74,6 +78,7 @@ impl Who {
                 .filter(|g| snapshot.group(g).is_none_or(|g| g.status.is_enabled()))
                 .collect()
         };
+        let mut jwt = Vec::new();
         let (principal_type, groups) = match identity {
             Identity::Root { .. } => ("Account", Vec::new()),
             Identity::User { access_key } => ("User", enabled_groups(access_key)),
@@ -110,6 +115,7 @@ impl Who {
                         groups.push(g.clone());
                     }
                 }
+                jwt = strongbox_idp::openid::policy::jwt_values(session.verified().claims());
                 ("AssumedRole", groups)
             }
         };
@@ -117,6 +123,7 @@ impl Who {
             username: Some(identity.effective_user().to_owned()),
             principal_type,
             groups,
+            jwt,
         }
     }
 }
@@ -270,6 +277,9 @@ pub fn condition_values(facts: &RequestFacts<'_>, rule: &Rule, who: &Who) -> Con
         }
     }
 
+    for (key, values) in &who.jwt {
+        v.set(key, values.iter().map(String::as_str));
+    }
     // Identity keys last, replacing anything: the request cannot speak for the principal.
     v.set("aws:principaltype", [who.principal_type]);
     match &who.username {
@@ -301,6 +311,7 @@ mod tests {
             username: Some("bob".into()),
             principal_type: "User",
             groups: vec!["devs".into()],
+            jwt: Vec::new(),
         }
     }
 
