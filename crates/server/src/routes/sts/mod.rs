@@ -15,6 +15,7 @@ mod assume_role;
 mod caller_identity;
 pub mod front;
 mod issue;
+mod web_identity;
 
 use std::sync::Arc;
 
@@ -66,6 +67,9 @@ async fn dispatch(
     match call.action {
         Action::AssumeRole => assume_role::handle(sts, req, call, request_id).await,
         Action::GetCallerIdentity => caller_identity::handle(sts, req, request_id),
+        Action::AssumeRoleWithWebIdentity | Action::AssumeRoleWithClientGrants => {
+            web_identity::handle(sts, req, call, request_id).await
+        }
         other => Err(StsError::invalid_parameter(format!(
             "{} is not available: no identity provider for it is configured",
             other.as_str()
