@@ -83,7 +83,7 @@ run_step() {
 
 run_step build cargo build --workspace --all-targets
 if [ "${STEP_RESULTS[0]}" = ok ]; then
-    run_step cargo-test cargo test --workspace
+    run_step cargo-test cargo test --workspace --no-fail-fast
     STRONGBOX_BIN="$REPO_ROOT/target/debug/strongbox" \
         run_step pytest "$VENV/bin/python" -m pytest tests/python -q -rfE
 fi
