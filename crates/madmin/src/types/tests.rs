@@ -47,6 +47,10 @@ fn change_my_password_body_from_madmin() {
     // madmin ChangeMyPassword: AddOrUpdateUserReq{SecretKey} -> status "" is written.
     let req: AddOrUpdateUserReq = parse(r#"{"secretKey":"newpass123"}"#).expect("parse");
     assert_eq!(req.status, None);
+    let req: AddOrUpdateUserReq =
+        parse(r#"{"secretKey":"newpass123","status":""}"#).expect("Go writes the empty status");
+    assert_eq!(req.status, None);
+    assert!(parse::<AddOrUpdateUserReq>(r#"{"secretKey":"newpass123","status":"maybe"}"#).is_err());
 }
 
 #[test]

@@ -42,12 +42,24 @@ pub struct AddOrUpdateUserReq {
     /// meaningful for an existing user; a new user without one is the server's error to raise).
     #[serde(rename = "secretKey", default)]
     pub secret_key: WireSecret,
-    /// madmin always sends it; MinIO treats anything but `enabled` (or `on`) as disabled.
-    #[serde(rename = "status", default)]
+    /// madmin always sends it (`""` from change-my-password, which means "unchanged").
+    #[serde(rename = "status", default, deserialize_with = "status_or_empty")]
     pub status: Option<AccountStatus>,
     /// Always empty: a non-empty `policy` fails parsing; see the type's documentation.
     #[serde(rename = "policy", default)]
     pub policy: NoPolicy,
+}
+
+/// `enabled`, `disabled`, or `""`/`null`/absent (no change).
+fn status_or_empty<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Option<AccountStatus>, D::Error> {
+    match Option::<String>::deserialize(d)?.as_deref() {
+        None | Some("") => Ok(None),
+        Some(s) => AccountStatus::from_query(s)
+            .map(Some)
+            .ok_or_else(|| serde::de::Error::custom("status must be enabled or disabled")),
+    }
 }
 
 /// The `policy` key of add-user, which may only be absent, `null` or `""` (CVE-2021-43858).
