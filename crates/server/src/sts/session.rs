@@ -289,3 +289,26 @@ pub fn request_has_token() -> bool {
 pub fn current_sts() -> Option<Arc<Sts>> {
     CURRENT.try_with(|c| Arc::clone(&c.sts)).ok()
 }
+
+/// Call after an IAM user was deleted (admin `remove-user`): records a revocation of every
+/// credential the user's name parented until now, so a re-created user of the same name does
+/// not revive old sessions (spec §17.3). Until then they are refused anyway: their parent does
+/// not exist. Returns whether the revocation was stored (a failure is logged; the user is gone
+/// either way). Without STS running there is nothing to revoke (`true`).
+pub async fn parent_removed(user: &str) -> bool {
+    let Some(sts) = current_sts() else {
+        return true;
+    };
+    let user = user.to_owned();
+    match tokio::task::spawn_blocking(move || sts.revoke_parent(&user)).await {
+        Ok(Ok(())) => true,
+        Ok(Err(e)) => {
+            tracing::error!(error = %e, "cannot record the revocation of a deleted user's sessions");
+            false
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "STS revocation task failed");
+            false
+        }
+    }
+}
