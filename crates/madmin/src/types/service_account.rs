@@ -39,7 +39,7 @@ pub struct AddServiceAccountReq {
     #[serde(default, deserialize_with = "time_format::deserialize_expiration")]
     pub expiration: Option<OffsetDateTime>,
     /// minio-py only.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::user::status_or_empty")]
     pub status: Option<AccountStatus>,
     /// LDAP only.
     #[serde(rename = "configName", default)]
@@ -115,7 +115,11 @@ pub struct UpdateServiceAccountReq {
     pub new_policy: Option<Box<RawValue>>,
     #[serde(rename = "newSecretKey", default)]
     pub new_secret_key: Option<WireSecret>,
-    #[serde(rename = "newStatus", default)]
+    #[serde(
+        rename = "newStatus",
+        default,
+        deserialize_with = "super::user::status_or_empty"
+    )]
     pub new_status: Option<AccountStatus>,
     #[serde(rename = "newName", default)]
     pub new_name: Option<String>,

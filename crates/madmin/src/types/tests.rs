@@ -51,6 +51,11 @@ fn change_my_password_body_from_madmin() {
         parse(r#"{"secretKey":"newpass123","status":""}"#).expect("Go writes the empty status");
     assert_eq!(req.status, None);
     assert!(parse::<AddOrUpdateUserReq>(r#"{"secretKey":"newpass123","status":"maybe"}"#).is_err());
+    // MinIO's credential spelling, as mc sends it for service accounts.
+    let upd: UpdateServiceAccountReq = parse(r#"{"newStatus":"off"}"#).expect("off");
+    assert_eq!(upd.new_status, Some(AccountStatus::Disabled));
+    let upd: UpdateServiceAccountReq = parse(r#"{"newStatus":""}"#).expect("empty");
+    assert_eq!(upd.new_status, None);
 }
 
 #[test]

@@ -50,15 +50,18 @@ pub struct AddOrUpdateUserReq {
     pub policy: NoPolicy,
 }
 
-/// `enabled`, `disabled`, or `""`/`null`/absent (no change).
-fn status_or_empty<'de, D: serde::Deserializer<'de>>(
+/// A status in a request body: `enabled`/`on`, `disabled`/`off` (MinIO's credential spelling,
+/// which `mc` sends for service accounts), or `""`/`null`/absent meaning "no change".
+pub(crate) fn status_or_empty<'de, D: serde::Deserializer<'de>>(
     d: D,
 ) -> Result<Option<AccountStatus>, D::Error> {
     match Option::<String>::deserialize(d)?.as_deref() {
         None | Some("") => Ok(None),
-        Some(s) => AccountStatus::from_query(s)
-            .map(Some)
-            .ok_or_else(|| serde::de::Error::custom("status must be enabled or disabled")),
+        Some("enabled" | "on") => Ok(Some(AccountStatus::Enabled)),
+        Some("disabled" | "off") => Ok(Some(AccountStatus::Disabled)),
+        Some(_) => Err(serde::de::Error::custom(
+            "status must be enabled or disabled",
+        )),
     }
 }
 
