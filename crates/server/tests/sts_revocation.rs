@@ -167,3 +167,30 @@ fn kid(token: &str) -> String {
     let v: serde_json::Value = serde_json::from_slice(&json).unwrap();
     v["kid"].as_str().unwrap().to_owned()
 }
+
+#[tokio::test]
+async fn deleting_a_user_through_the_admin_api_ends_its_sessions_for_good() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = start(dir.path(), &[], Probe).await;
+    let jim = user(&s, "jim");
+    let (temp, _) = s.temp_creds(&jim, "").await;
+    assert_eq!(head(&s, &temp).await, 200);
+    let path = "/minio/admin/v3/remove-user";
+    let r = send(
+        s.addr,
+        s.root().request(
+            &s.host(),
+            "DELETE",
+            path,
+            &[("accessKey", "jim")],
+            "",
+            &Sign::s3(),
+        ),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(head(&s, &temp).await, 403);
+    // Re-created with the same name and rights: the old session stays dead.
+    let _ = user(&s, "jim");
+    assert_eq!(head(&s, &temp).await, 403);
+}

@@ -126,7 +126,10 @@ pub async fn remove_user(req: AdminRequest) -> Result<S3Response<Body>, AdminErr
         return Err(AdminError::root_key_reserved());
     }
     req.require(&[Action::AdminDeleteUser], MustAllow)?;
+    let user = ak.clone();
     req.iam(move |iam| iam.remove_user(&ak)).await?;
+    // Its temporary credentials stay dead if a user of the same name is created again.
+    crate::sts::session::parent_removed(&user).await;
     Ok(req.done())
 }
 
