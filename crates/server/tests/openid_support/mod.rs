@@ -150,6 +150,8 @@ struct IdpState {
     delay: Mutex<Option<Duration>>,
     /// UserInfo answers by access token.
     userinfo: Mutex<Vec<(String, Value)>>,
+    /// Open connections, closed by [`Idp::stop`] (keep-alive must not outlive the provider).
+    conns: Mutex<Vec<tokio::task::JoinHandle<()>>>,
 }
 
 /// The in-test provider.
@@ -172,6 +174,7 @@ impl Idp {
             jwks_fetches: AtomicUsize::new(0),
             delay: Mutex::new(None),
             userinfo: Mutex::new(Vec::new()),
+            conns: Mutex::new(Vec::new()),
         });
         let st = Arc::clone(&state);
         let task = tokio::spawn(async move {
@@ -179,8 +182,9 @@ impl Idp {
                 let Ok((stream, _)) = listener.accept().await else {
                     return;
                 };
+                let conn_state = Arc::clone(&st);
                 let st = Arc::clone(&st);
-                tokio::spawn(async move {
+                let conn = tokio::spawn(async move {
                     let svc = service_fn(move |req| {
                         let st = Arc::clone(&st);
                         async move { Ok::<_, std::convert::Infallible>(answer(&st, req).await) }
@@ -189,6 +193,7 @@ impl Idp {
                         .serve_connection(TokioIo::new(stream), svc)
                         .await;
                 });
+                conn_state.conns.lock().unwrap().push(conn);
             }
         });
         Self { addr, state, task }
@@ -221,6 +226,9 @@ impl Idp {
     /// Stops answering (connections are refused from now on).
     pub fn stop(self) {
         self.task.abort();
+        for c in self.state.conns.lock().unwrap().drain(..) {
+            c.abort();
+        }
     }
 }
 
