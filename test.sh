@@ -59,6 +59,21 @@ if [ ! -x "$VENV/bin/python" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$req_hash"
 fi
 [ -x "$VENV/bin/aws" ] || die "aws CLI missing from $VENV after pip install"
 
+# The OpenID tests run a real third-party provider (npm oauth2-mock-server, tests/oidc) on node.
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+    say "installing nodejs and npm"
+    apt_install nodejs npm
+fi
+node_major="$(node -p 'process.versions.node.split(".")[0]')"
+[ "$node_major" -ge 18 ] || die "node $(node --version) is too old for tests/oidc (needs >= 18.12)"
+oidc_hash="$(sha256sum tests/oidc/package-lock.json | cut -d' ' -f1)"
+oidc_stamp="tests/oidc/node_modules/.package-lock.sha256"
+if [ "$(cat "$oidc_stamp" 2>/dev/null)" != "$oidc_hash" ]; then
+    say "installing the test OpenID provider (npm ci in tests/oidc)"
+    (cd tests/oidc && npm ci --no-audit --no-fund --loglevel=error)
+    echo "$oidc_hash" >"$oidc_stamp"
+fi
+
 mkdir -p "$LOG_DIR"
 
 # ---------------------------------------------------------------------------------------------
