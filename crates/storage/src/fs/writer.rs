@@ -67,46 +67,106 @@ pub(crate) struct Written {
     pub checksums: Checksums,
 }
 
-/// A temporary file being written.
-pub(crate) struct Sink {
+/// A temporary file being written. Every [`SYNC_EVERY`] bytes the data written so far is
+/// flushed to disk, so the disk works while the upload is still arriving and the final fsync
+/// has little left to do (otherwise a 1 GiB upload sits in the page cache until the end).
+pub(crate) struct FileWriter {
     file: BufWriter<File>,
     tmp: TempFile,
-    md5: Md5,
-    sums: ChecksumHasher,
     size: u64,
+    unsynced: u64,
 }
 
-impl Sink {
-    pub fn create(layout: &Layout, sums: ChecksumHasher) -> io::Result<Self> {
+/// Bytes between intermediate data syncs of a large upload.
+const SYNC_EVERY: u64 = 64 << 20;
+
+impl FileWriter {
+    pub fn create(layout: &Layout) -> io::Result<Self> {
         let path = layout.new_tmp_path();
         let file = File::options().write(true).create_new(true).open(&path)?;
         Ok(Self {
             file: BufWriter::with_capacity(WRITE_BUF, file),
             tmp: TempFile { path, armed: true },
-            md5: Md5::new(),
-            sums,
             size: 0,
+            unsynced: 0,
         })
     }
 
     pub fn write(&mut self, data: &[u8]) -> io::Result<()> {
-        self.md5.update(data);
-        self.sums.update(data);
         self.file.write_all(data)?;
         self.size += data.len() as u64;
+        self.unsynced += data.len() as u64;
+        if self.unsynced >= SYNC_EVERY {
+            self.file.flush()?;
+            self.file.get_ref().sync_data()?;
+            self.unsynced = 0;
+        }
         Ok(())
     }
 
     /// Flushes and fsyncs the file.
-    pub fn finish(self) -> io::Result<Written> {
+    pub fn finish(self) -> io::Result<(TempFile, u64)> {
         let file = self.file.into_inner().map_err(|e| e.into_error())?;
         file.sync_all()?;
         drop(file);
+        Ok((self.tmp, self.size))
+    }
+}
+
+/// MD5 plus any requested additional checksums.
+pub(crate) struct Hasher {
+    md5: Md5,
+    sums: ChecksumHasher,
+}
+
+impl Hasher {
+    pub fn new(sums: ChecksumHasher) -> Self {
+        Self {
+            md5: Md5::new(),
+            sums,
+        }
+    }
+
+    pub fn update(&mut self, data: &[u8]) {
+        self.md5.update(data);
+        self.sums.update(data);
+    }
+
+    pub fn finish(self) -> ([u8; 16], Checksums) {
+        (
+            self.md5.finalize().into(),
+            to_checksums(self.sums.finalize()),
+        )
+    }
+}
+
+/// Writing and hashing in one thread (copies, small uploads).
+pub(crate) struct Sink {
+    file: FileWriter,
+    hash: Hasher,
+}
+
+impl Sink {
+    pub fn create(layout: &Layout, sums: ChecksumHasher) -> io::Result<Self> {
+        Ok(Self {
+            file: FileWriter::create(layout)?,
+            hash: Hasher::new(sums),
+        })
+    }
+
+    pub fn write(&mut self, data: &[u8]) -> io::Result<()> {
+        self.hash.update(data);
+        self.file.write(data)
+    }
+
+    pub fn finish(self) -> io::Result<Written> {
+        let (tmp, size) = self.file.finish()?;
+        let (md5, checksums) = self.hash.finish();
         Ok(Written {
-            tmp: self.tmp,
-            size: self.size,
-            md5: self.md5.finalize().into(),
-            checksums: to_checksums(self.sums.finalize()),
+            tmp,
+            size,
+            md5,
+            checksums,
         })
     }
 }
@@ -121,36 +181,113 @@ fn to_checksums(c: s3s::dto::Checksum) -> Checksums {
     }
 }
 
+#[derive(Clone)]
 enum Msg {
     Data(Bytes),
     End,
+}
+
+/// Uploads that may be larger than this are hashed and written on two threads in parallel.
+const PARALLEL_MIN: u64 = 4 << 20;
+
+/// One blocking thread fed by a channel: runs `step` per chunk and `end` after the end marker.
+/// A closed channel without the end marker means the request was abandoned: `T` is dropped
+/// (a `TempFile` inside removes itself).
+fn stage<S, T>(
+    mut state: S,
+    mut step: impl FnMut(&mut S, &[u8]) -> io::Result<()> + Send + 'static,
+    end: impl FnOnce(S) -> io::Result<T> + Send + 'static,
+) -> (mpsc::Sender<Msg>, tokio::task::JoinHandle<io::Result<T>>)
+where
+    S: Send + 'static,
+    T: Send + 'static,
+{
+    let (tx, mut rx) = mpsc::channel::<Msg>(CHANNEL_DEPTH);
+    let h = tokio::task::spawn_blocking(move || {
+        loop {
+            match rx.blocking_recv() {
+                Some(Msg::Data(b)) => step(&mut state, &b)?,
+                Some(Msg::End) => return end(state),
+                None => return Err(io::Error::other("request body abandoned")),
+            }
+        }
+    });
+    (tx, h)
+}
+
+async fn joined<T>(h: tokio::task::JoinHandle<io::Result<T>>) -> S3Result<T> {
+    match h.await {
+        Ok(Ok(v)) => Ok(v),
+        Ok(Err(e)) => Err(internal(e)),
+        Err(e) => Err(internal(e)),
+    }
 }
 
 /// Streams a request body into a temporary file. Refuses more than `max` bytes
 /// (`EntityTooLarge`) and, when `expected_len` is given, any other length (`IncompleteBody`).
 pub(crate) async fn write_body(
     layout: &Layout,
-    mut body: StreamingBlob,
+    body: StreamingBlob,
     sums: ChecksumHasher,
     expected_len: Option<u64>,
     max: u64,
 ) -> S3Result<Written> {
-    let (tx, mut rx) = mpsc::channel::<Msg>(CHANNEL_DEPTH);
-    let layout = layout.clone();
-    let writer = tokio::task::spawn_blocking(move || -> io::Result<Written> {
-        let mut sink = Sink::create(&layout, sums)?;
-        loop {
-            match rx.blocking_recv() {
-                Some(Msg::Data(b)) => sink.write(&b)?,
-                Some(Msg::End) => return sink.finish(),
-                None => return Err(io::Error::other("request body abandoned")),
-            }
+    let parallel = expected_len.is_none_or(|n| n >= PARALLEL_MIN);
+    let file = FileWriter::create(layout).map_err(internal)?;
+    if !parallel {
+        let (tx, h) = stage(
+            Sink {
+                file,
+                hash: Hasher::new(sums),
+            },
+            |s, b| s.write(b),
+            Sink::finish,
+        );
+        if let Err(e) = pump(body, vec![tx], expected_len, max).await {
+            // Wait so the temporary file is gone when we answer.
+            let _ = h.await;
+            return Err(e);
         }
-    });
+        return joined(h).await;
+    }
+    let (ftx, fh) = stage(file, |f, b| f.write(b), FileWriter::finish);
+    let (htx, hh) = stage(
+        Hasher::new(sums),
+        |h, b| {
+            h.update(b);
+            Ok(())
+        },
+        |h| Ok(h.finish()),
+    );
+    if let Err(e) = pump(body, vec![ftx, htx], expected_len, max).await {
+        let _ = fh.await;
+        let _ = hh.await;
+        return Err(e);
+    }
+    let file = joined(fh).await;
+    let hash = joined(hh).await;
+    let (tmp, size) = file?;
+    let (md5, checksums) = hash?;
+    Ok(Written {
+        tmp,
+        size,
+        md5,
+        checksums,
+    })
+}
 
+/// Feeds the body to the stages; sends the end marker only if the whole body arrived intact.
+/// Takes the senders by value: they are dropped when it returns, so an abandoned stage sees
+/// its channel close before the caller waits for it.
+async fn pump(
+    mut body: StreamingBlob,
+    to: Vec<mpsc::Sender<Msg>>,
+    expected_len: Option<u64>,
+    max: u64,
+) -> S3Result<()> {
     let mut received: u64 = 0;
     let mut failure: Option<S3Error> = None;
-    while let Some(chunk) = body.next().await {
+    'body: while let Some(chunk) = body.next().await {
         let chunk = match chunk {
             Ok(c) => c,
             Err(e) => {
@@ -170,27 +307,24 @@ pub(crate) async fn write_body(
             failure = Some(incomplete());
             break;
         }
-        if tx.send(Msg::Data(chunk)).await.is_err() {
-            // The writer stopped: its own error is reported below.
-            break;
+        for tx in &to {
+            if tx.send(Msg::Data(chunk.clone())).await.is_err() {
+                // A stage stopped: its own error is reported by the caller.
+                break 'body;
+            }
         }
     }
     if failure.is_none() && expected_len.is_some_and(|n| received != n) {
         failure = Some(incomplete());
     }
     if let Some(e) = failure {
-        drop(tx);
-        // Wait so the temporary file is gone when we answer.
-        let _ = writer.await;
+        // Dropping the senders (by returning) abandons the stages.
         return Err(e);
     }
-    let _ = tx.send(Msg::End).await;
-    drop(tx);
-    match writer.await {
-        Ok(Ok(w)) => Ok(w),
-        Ok(Err(e)) => Err(internal(e)),
-        Err(e) => Err(internal(e)),
+    for tx in &to {
+        let _ = tx.send(Msg::End).await;
     }
+    Ok(())
 }
 
 fn incomplete() -> S3Error {
