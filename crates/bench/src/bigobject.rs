@@ -169,7 +169,7 @@ pub async fn run(setup: &Setup, size: u64, report: &mut Report) -> Result<()> {
     );
     std::fs::remove_file(&raw_path)?;
 
-    let server = setup.start_strongbox(&data_dir)?;
+    let server = setup.start_strongbox(&data_dir, &[])?;
     println!("  strongbox pid {} at {}", server.pid(), server.addr);
     let client = S3Client::new(server.addr, &setup.region, setup.creds.clone());
     let path = format!("/{BUCKET}/{KEY}");

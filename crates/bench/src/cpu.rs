@@ -1,5 +1,6 @@
-//! CPU time of a process from `/proc/PID/stat`, to report CPU cost per request: unlike
-//! requests/s, it barely moves when other work shares the machine.
+//! A process's figures from `/proc`: CPU time from `/proc/PID/stat`, to report CPU cost per
+//! request (unlike requests/s, it barely moves when other work shares the machine), and resident
+//! memory from `/proc/PID/status`.
 
 use std::time::Duration;
 
@@ -10,6 +11,19 @@ const USER_HZ: u64 = 100;
 pub fn process_cpu(pid: u32) -> Option<Duration> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     parse_stat(&stat)
+}
+
+/// Resident set size (`VmRSS`) of `pid` in KiB, or None if unreadable.
+pub fn process_rss_kib(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    parse_rss(&status)
+}
+
+fn parse_rss(status: &str) -> Option<u64> {
+    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+    let mut parts = line["VmRSS:".len()..].split_whitespace();
+    let kib = parts.next()?.parse().ok()?;
+    (parts.next()? == "kB").then_some(kib)
 }
 
 /// Fields 14 (utime) and 15 (stime); the command name in field 2 may contain spaces, so
@@ -36,5 +50,13 @@ mod tests {
     #[test]
     fn reads_our_own_process() {
         assert!(process_cpu(std::process::id()).is_some());
+        assert!(process_rss_kib(std::process::id()).is_some_and(|k| k > 0));
+    }
+
+    #[test]
+    fn parses_vmrss() {
+        let status = "Name:\tstrongbox\nVmHWM:\t  9000 kB\nVmRSS:\t   12345 kB\nThreads:\t4\n";
+        assert_eq!(parse_rss(status), Some(12345));
+        assert_eq!(parse_rss("Name:\tx\n"), None);
     }
 }

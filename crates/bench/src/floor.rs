@@ -1,11 +1,13 @@
-//! The floor: a trivial hyper server that answers every request with the same 4 KiB body.
+//! The floor: a trivial hyper server that reads each request and answers it with the same body
+//! (4 KiB for GETs; as long as an AssumeRole answer when it stands in for STS).
 //! It runs as a separate process (hidden `floor-server` subcommand of this binary), like
 //! Strongbox does, so both sides share the machine the same way with the load generator.
 
 use anyhow::Result;
 use bytes::Bytes;
-use http::{Response, StatusCode};
-use http_body_util::Full;
+use http::{Request, Response, StatusCode};
+use http_body_util::{BodyExt, Full};
+use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
@@ -24,9 +26,12 @@ pub async fn serve(address: SocketAddr, body_len: usize) -> Result<()> {
         stream.set_nodelay(true)?;
         let body = body.clone();
         tokio::spawn(async move {
-            let service = service_fn(move |_req| {
+            let service = service_fn(move |req: Request<Incoming>| {
                 let body = body.clone();
                 async move {
+                    // Read the request body (STS requests have one) as a real server would;
+                    // a GET's is empty. A broken body still gets the answer.
+                    let _ = req.into_body().collect().await;
                     let mut resp = Response::new(Full::new(body));
                     *resp.status_mut() = StatusCode::OK;
                     Ok::<_, Infallible>(resp)

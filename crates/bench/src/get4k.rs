@@ -3,7 +3,7 @@
 //! With several rounds the two are measured alternately, so a burst of other work on the
 //! machine hits both sides alike.
 
-use crate::load::{self, LoadConfig, LoadResult, RequestTemplate};
+use crate::load::{self, Expect, LoadConfig, LoadResult, MakeRequest, RequestTemplate};
 use crate::process::ServerProcess;
 use crate::report::Report;
 use crate::s3client::S3Client;
@@ -14,41 +14,45 @@ use bytes::Bytes;
 use md5::{Digest, Md5};
 use rand::RngCore;
 use serde_json::json;
+use std::sync::Arc;
 use std::time::Duration;
 
 pub const OBJECT_LEN: usize = 4096;
-const BUCKET: &str = "bench";
+pub const BUCKET: &str = "bench";
 const KEY: &str = "get4k/object";
 
-/// Which server a target is; fixes labels and report keys.
+/// What a target is: its label and report keys.
 #[derive(Clone, Copy)]
-pub enum Side {
-    Floor,
-    Strongbox,
+pub struct Side {
+    pub label: &'static str,
+    /// Key of its details in the JSON.
+    pub detail_key: &'static str,
+    /// Key of its requests/s.
+    pub rps_key: &'static str,
+    /// Key of its server CPU per request.
+    pub cpu_key: &'static str,
 }
 
-impl Side {
-    fn label(self) -> &'static str {
-        match self {
-            Side::Floor => "floor (hyper, 4 KiB)",
-            Side::Strongbox => "strongbox GetObject 4 KiB, SigV4 root",
-        }
-    }
+pub const FLOOR: Side = Side {
+    label: "floor (hyper, 4 KiB)",
+    detail_key: "floor",
+    rps_key: "floor_get4k_rps",
+    cpu_key: "floor_cpu_us_per_req",
+};
 
-    /// (detail key, requests/s key, CPU per request key)
-    fn keys(self) -> (&'static str, &'static str, &'static str) {
-        match self {
-            Side::Floor => ("floor", "floor_get4k_rps", "floor_cpu_us_per_req"),
-            Side::Strongbox => ("get4k", "strongbox_get4k_rps", "strongbox_cpu_us_per_req"),
-        }
-    }
-}
+pub const ROOT: Side = Side {
+    label: "strongbox GetObject 4 KiB, SigV4 root",
+    detail_key: "get4k",
+    rps_key: "strongbox_get4k_rps",
+    cpu_key: "strongbox_cpu_us_per_req",
+};
 
-/// A running server with the request to replay against it, and its results so far.
+/// A running server with the request to send it, and its results so far.
 pub struct Target {
     side: Side,
-    server: ServerProcess,
-    template: RequestTemplate,
+    server: Arc<ServerProcess>,
+    source: Arc<dyn MakeRequest>,
+    expect: Expect,
     rounds: Vec<LoadResult>,
 }
 
@@ -60,84 +64,116 @@ pub fn prepare_floor(setup: &Setup) -> Result<Target> {
     let path = format!("/{BUCKET}/{KEY}");
     let template =
         RequestTemplate::new(&path, &client.sign("GET", &path, EMPTY_PAYLOAD_SHA256, &[]))?;
-    Ok(Target {
-        side: Side::Floor,
-        server,
-        template,
-        rounds: Vec::new(),
-    })
+    Ok(Target::new(
+        FLOOR,
+        Arc::new(server),
+        Arc::new(template),
+        Expect::Len(OBJECT_LEN as u64),
+    ))
 }
 
 /// Strongbox: create a bucket and a random 4 KiB object, check the ETag and that a signed GET
 /// returns the same bytes, then pre-sign the GET that every connection replays.
 pub async fn prepare_strongbox(setup: &Setup) -> Result<Target> {
-    let server = setup.start_strongbox(&setup.work_dir.join("get4k-data"))?;
+    let server = setup.start_strongbox(&setup.work_dir.join("get4k-data"), &[])?;
     println!("  strongbox pid {} at {}", server.pid(), server.addr);
     let client = S3Client::new(server.addr, &setup.region, setup.creds.clone());
     let path = format!("/{BUCKET}/{KEY}");
-    let check = async {
-        client.create_bucket(BUCKET).await?;
-        let mut content = vec![0u8; OBJECT_LEN];
-        rand::thread_rng().fill_bytes(&mut content);
-        let etag = client
-            .put_small(&path, Bytes::from(content.clone()))
-            .await?;
-        let expected = hex::encode(Md5::digest(&content));
-        ensure!(
-            etag == expected,
-            "PutObject ETag {etag}, expected the MD5 {expected}"
-        );
-        let mut got = Vec::with_capacity(OBJECT_LEN);
-        client
-            .get_with(&path, |_, chunk| {
-                ensure!(
-                    got.len() + chunk.len() <= OBJECT_LEN,
-                    "GetObject body longer than {OBJECT_LEN}"
-                );
-                got.extend_from_slice(chunk);
-                Ok(())
-            })
-            .await?;
-        ensure!(
-            got == content,
-            "GetObject returned different bytes than were put"
-        );
-        anyhow::Ok(())
-    };
-    check.await.with_context(|| {
-        format!(
-            "strongbox get4k set-up; server output:\n{}",
-            server.log_tail()
-        )
-    })?;
-    let template =
-        RequestTemplate::new(&path, &client.sign("GET", &path, EMPTY_PAYLOAD_SHA256, &[]))?;
-    Ok(Target {
-        side: Side::Strongbox,
-        server,
-        template,
-        rounds: Vec::new(),
-    })
+    put_and_check(&client, BUCKET, &path)
+        .await
+        .with_context(|| {
+            format!(
+                "strongbox get4k set-up; server output:\n{}",
+                server.log_tail()
+            )
+        })?;
+    Ok(Target::new(
+        ROOT,
+        Arc::new(server),
+        Arc::new(signed_get(&client, &path)?),
+        Expect::Len(OBJECT_LEN as u64),
+    ))
+}
+
+/// A GET of `path` signed now by `client`'s credentials, to be replayed.
+pub fn signed_get(client: &S3Client, path: &str) -> Result<RequestTemplate> {
+    RequestTemplate::new(path, &client.sign("GET", path, EMPTY_PAYLOAD_SHA256, &[]))
+}
+
+/// Create `bucket`, PUT a random 4 KiB object at `path`, check its ETag and that a signed GET
+/// returns the same bytes.
+pub async fn put_and_check(client: &S3Client, bucket: &str, path: &str) -> Result<()> {
+    client.create_bucket(bucket).await?;
+    let mut content = vec![0u8; OBJECT_LEN];
+    rand::thread_rng().fill_bytes(&mut content);
+    let etag = client.put_small(path, Bytes::from(content.clone())).await?;
+    let expected = hex::encode(Md5::digest(&content));
+    ensure!(
+        etag == expected,
+        "PutObject ETag {etag}, expected the MD5 {expected}"
+    );
+    let mut got = Vec::with_capacity(OBJECT_LEN);
+    client
+        .get_with(path, |_, chunk| {
+            ensure!(
+                got.len() + chunk.len() <= OBJECT_LEN,
+                "GetObject body longer than {OBJECT_LEN}"
+            );
+            got.extend_from_slice(chunk);
+            Ok(())
+        })
+        .await?;
+    ensure!(
+        got == content,
+        "GetObject returned different bytes than were put"
+    );
+    Ok(())
 }
 
 impl Target {
+    pub fn new(
+        side: Side,
+        server: Arc<ServerProcess>,
+        source: Arc<dyn MakeRequest>,
+        expect: Expect,
+    ) -> Self {
+        Self {
+            side,
+            server,
+            source,
+            expect,
+            rounds: Vec::new(),
+        }
+    }
+
+    /// Distinct access keys over all rounds so far (credential answers only).
+    pub fn distinct_keys(&self) -> u64 {
+        self.rounds.iter().map(|r| r.distinct_keys).sum()
+    }
+
+    /// Good responses over all rounds so far, warm-up included.
+    pub fn good_responses(&self) -> u64 {
+        self.rounds.iter().map(|r| r.total - r.bad).sum()
+    }
+
     /// One measured round; an invalid round (any response not 200 with 4096 bytes) fails the run.
     pub async fn measure(&mut self, cfg: LoadConfig) -> Result<()> {
         let result = load::run(
             self.server.addr,
             self.server.pid(),
-            self.template.clone(),
+            Arc::clone(&self.source),
+            self.expect,
             cfg,
         )
         .await
         .with_context(|| {
             format!(
                 "{}; server output:\n{}",
-                self.side.label(),
+                self.side.label,
                 self.server.log_tail()
             )
         })?;
-        let (key, ..) = self.side.keys();
+        let key = self.side.detail_key;
         println!(
             "  {key}: {:.0} req/s, p50 {} us, p99 {} us, server CPU {} us/req, load generator CPU {} us/req; \
              {} responses",
@@ -150,15 +186,16 @@ impl Target {
         );
         if !result.is_valid() {
             bail!(
-                "{}: run INVALID: {} of {} responses were not 200 with {} bytes (first: {})",
-                self.side.label(),
+                "{}: run INVALID: {} of {} responses were not {} (first: {}); server output:\n{}",
+                self.side.label,
                 result.bad,
                 result.total,
-                cfg.expected_len,
+                self.expect.describe(),
                 result
                     .first_bad
                     .as_deref()
-                    .unwrap_or("no good responses at all")
+                    .unwrap_or("no good responses at all"),
+                self.server.log_tail()
             );
         }
         self.rounds.push(result);
@@ -167,7 +204,12 @@ impl Target {
 
     /// Put the rounds together into the report; returns requests/s over all rounds.
     pub fn record(&self, cfg: LoadConfig, report: &mut Report) -> f64 {
-        let (key, rps_key, cpu_key) = self.side.keys();
+        let Side {
+            label,
+            detail_key: key,
+            rps_key,
+            cpu_key,
+        } = self.side;
         let ok: u64 = self.rounds.iter().map(|r| r.measured_ok).sum();
         let secs: f64 = self.rounds.iter().map(|r| r.elapsed.as_secs_f64()).sum();
         let rps = ok as f64 / secs.max(f64::MIN_POSITIVE);
@@ -207,7 +249,6 @@ impl Target {
                 "rounds": rounds,
             }),
         );
-        let label = self.side.label();
         report.measure(
             rps_key,
             format!("{label}, {} conns", cfg.connections),

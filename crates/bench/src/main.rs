@@ -1,11 +1,16 @@
 //! `strongbox-bench`: Strongbox measured against floors taken in the same run.
 //! See crates/bench/README.md for what each subcommand measures.
 
+mod assume_role;
 mod bigobject;
 mod cpu;
 mod floor;
 mod get4k;
+mod get4k_auth;
+mod iam_fixture;
 mod load;
+mod policy50;
+mod policy_eval;
 mod process;
 mod report;
 mod s3client;
@@ -13,6 +18,8 @@ mod servers;
 mod sigv4;
 #[cfg(test)]
 mod sigv4_interop;
+mod sts_client;
+mod sts_scale;
 
 use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand};
@@ -41,6 +48,16 @@ enum Cmd {
     Get4k(Common),
     /// Large object PUT/GET against raw disk and MD5 speed.
     Bigobject(Common),
+    /// ns per policy decision (canned readwrite, the 50-statement policy), in process.
+    PolicyEval(Common),
+    /// 4 KiB GetObject signed by an IAM user with the 50-statement policy vs by root.
+    Get4kIam(Common),
+    /// 4 KiB GetObject signed with AssumeRole credentials of that user vs by root.
+    Get4kSts(Common),
+    /// AssumeRole requests/s (each re-signed) vs the floor.
+    AssumeRole(Common),
+    /// Issue up to 1,000,000 credentials; IAM store and server memory before/after.
+    StsScale(Common),
     /// Everything, with the ratios.
     All(Common),
     /// The trivial hyper server itself (started by the other subcommands).
@@ -96,17 +113,45 @@ impl Common {
             connections: usize::from(self.connections),
             warmup: secs(self.warmup, "warmup")?,
             duration,
-            expected_len: get4k::OBJECT_LEN as u64,
+            max_requests: None,
         })
     }
 }
 
-#[derive(Clone, Copy, PartialEq)]
-enum Which {
-    Floor,
-    Get4k,
-    Big,
-    All,
+/// Which parts a subcommand runs.
+#[derive(Clone, Copy, Default)]
+struct Which {
+    floor: bool,
+    get4k: bool,
+    big: bool,
+    policy_eval: bool,
+    get4k_iam: bool,
+    get4k_sts: bool,
+    assume_role: bool,
+    sts_scale: bool,
+}
+
+impl Which {
+    const NONE: Which = Which {
+        floor: false,
+        get4k: false,
+        big: false,
+        policy_eval: false,
+        get4k_iam: false,
+        get4k_sts: false,
+        assume_role: false,
+        sts_scale: false,
+    };
+    const ALL: Which = Which {
+        floor: true,
+        get4k: true,
+        big: true,
+        policy_eval: true,
+        get4k_iam: true,
+        get4k_sts: true,
+        assume_role: true,
+        sts_scale: true,
+    };
 }
 
 fn main() -> Result<()> {
@@ -118,10 +163,63 @@ fn main() -> Result<()> {
                 .build()?;
             return rt.block_on(floor::serve(address, body_len));
         }
-        Cmd::FloorGet(c) => (Which::Floor, c),
-        Cmd::Get4k(c) => (Which::Get4k, c),
-        Cmd::Bigobject(c) => (Which::Big, c),
-        Cmd::All(c) => (Which::All, c),
+        Cmd::FloorGet(c) => (
+            Which {
+                floor: true,
+                ..Which::NONE
+            },
+            c,
+        ),
+        Cmd::Get4k(c) => (
+            Which {
+                get4k: true,
+                ..Which::NONE
+            },
+            c,
+        ),
+        Cmd::Bigobject(c) => (
+            Which {
+                big: true,
+                ..Which::NONE
+            },
+            c,
+        ),
+        Cmd::PolicyEval(c) => (
+            Which {
+                policy_eval: true,
+                ..Which::NONE
+            },
+            c,
+        ),
+        Cmd::Get4kIam(c) => (
+            Which {
+                get4k_iam: true,
+                ..Which::NONE
+            },
+            c,
+        ),
+        Cmd::Get4kSts(c) => (
+            Which {
+                get4k_sts: true,
+                ..Which::NONE
+            },
+            c,
+        ),
+        Cmd::AssumeRole(c) => (
+            Which {
+                assume_role: true,
+                ..Which::NONE
+            },
+            c,
+        ),
+        Cmd::StsScale(c) => (
+            Which {
+                sts_scale: true,
+                ..Which::NONE
+            },
+            c,
+        ),
+        Cmd::All(c) => (Which::ALL, c),
     };
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -176,10 +274,14 @@ async fn run(which: Which, common: &Common) -> Result<()> {
     );
 
     let mut targets = Vec::new();
-    if matches!(which, Which::Floor | Which::All) {
+    if which.policy_eval {
+        println!("policy-eval: in process, median of 7 trials");
+        policy_eval::run(&mut report)?;
+    }
+    if which.floor {
         targets.push(get4k::prepare_floor(&setup)?);
     }
-    if matches!(which, Which::Get4k | Which::All) {
+    if which.get4k {
         targets.push(get4k::prepare_strongbox(&setup).await?);
     }
     for round in 1..=common.rounds {
@@ -208,9 +310,32 @@ async fn run(which: Which, common: &Common) -> Result<()> {
             );
         }
     }
-    if matches!(which, Which::Big | Which::All) {
+    if which.get4k_iam || which.get4k_sts {
+        println!("get4k by credential: root vs IAM user / temporary credentials, one server");
+        get4k_auth::run(
+            &setup,
+            cfg,
+            common.rounds,
+            which.get4k_iam,
+            which.get4k_sts,
+            &mut report,
+        )
+        .await?;
+    }
+    if which.assume_role {
+        println!("assume-role: AssumeRole vs the floor, every request signed afresh");
+        assume_role::run(&setup, cfg, common.rounds, &mut report).await?;
+    }
+    if which.big {
         println!("bigobject: {} MiB, single stream", common.size_mib);
         bigobject::run(&setup, common.size_mib * 1024 * 1024, &mut report).await?;
+    }
+    if which.sts_scale {
+        println!(
+            "sts-scale: up to {} credentials, store and memory before/after",
+            sts_scale::TARGET_COUNT
+        );
+        sts_scale::run(&setup, cfg.connections, &mut report).await?;
     }
 
     let (load_after, _) = machine_load();

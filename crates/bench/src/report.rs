@@ -21,7 +21,15 @@ pub struct Info {
 pub struct Ratio {
     pub key: &'static str,
     pub value: f64,
-    pub target: f64,
+    /// `None`: a ratio reported without a target.
+    pub target: Option<f64>,
+}
+
+/// A pass/fail check, printed as `check NAME PASS|FAIL (what)`.
+pub struct Check {
+    pub key: &'static str,
+    pub pass: bool,
+    pub what: String,
 }
 
 #[derive(Default)]
@@ -29,6 +37,7 @@ pub struct Report {
     pub measurements: Vec<Measurement>,
     pub ratios: Vec<Ratio>,
     pub infos: Vec<Info>,
+    pub checks: Vec<Check>,
     pub notes: Vec<String>,
     pub details: serde_json::Map<String, Value>,
 }
@@ -50,7 +59,28 @@ impl Report {
     }
 
     pub fn ratio(&mut self, key: &'static str, value: f64, target: f64) {
-        self.ratios.push(Ratio { key, value, target });
+        self.ratios.push(Ratio {
+            key,
+            value,
+            target: Some(target),
+        });
+    }
+
+    /// A ratio without a target.
+    pub fn ratio_untargeted(&mut self, key: &'static str, value: f64) {
+        self.ratios.push(Ratio {
+            key,
+            value,
+            target: None,
+        });
+    }
+
+    pub fn check(&mut self, key: &'static str, pass: bool, what: impl Into<String>) {
+        self.checks.push(Check {
+            key,
+            pass,
+            what: what.into(),
+        });
     }
 
     pub fn info(&mut self, key: &'static str, value: f64, meaning: &'static str) {
@@ -85,15 +115,20 @@ impl Report {
         }
         println!();
         for r in &self.ratios {
-            let verdict = if r.value >= r.target {
-                "meets"
-            } else {
-                "BELOW"
-            };
-            println!(
-                "ratio {} {:.2}   (target >= {:.2}: {verdict})",
-                r.key, r.value, r.target
-            );
+            match r.target {
+                Some(target) => {
+                    let verdict = if r.value >= target { "meets" } else { "BELOW" };
+                    println!(
+                        "ratio {} {:.2}   (target >= {target:.2}: {verdict})",
+                        r.key, r.value
+                    );
+                }
+                None => println!("ratio {} {:.2}   (no target)", r.key, r.value),
+            }
+        }
+        for c in &self.checks {
+            let verdict = if c.pass { "PASS" } else { "FAIL" };
+            println!("check {} {verdict}   ({})", c.key, c.what);
         }
         for i in &self.infos {
             println!("info {} {:.2}   ({})", i.key, i.value, i.meaning);
@@ -117,7 +152,12 @@ impl Report {
         let ratios: serde_json::Map<String, Value> = self
             .ratios
             .iter()
-            .map(|r| (r.key.to_owned(), json!({ "value": r.value, "target": r.target, "meets_target": r.value >= r.target })))
+            .map(|r| (r.key.to_owned(), json!({ "value": r.value, "target": r.target, "meets_target": r.target.map(|t| r.value >= t) })))
+            .collect();
+        let checks: serde_json::Map<String, Value> = self
+            .checks
+            .iter()
+            .map(|c| (c.key.to_owned(), json!({ "pass": c.pass, "what": c.what })))
             .collect();
         let infos: serde_json::Map<String, Value> = self
             .infos
@@ -133,6 +173,7 @@ impl Report {
             "measurements": measurements,
             "ratios": ratios,
             "info": infos,
+            "checks": checks,
             "notes": self.notes,
             "details": self.details,
         })

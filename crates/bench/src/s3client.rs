@@ -17,6 +17,8 @@ use tokio::net::TcpStream;
 
 /// Error bodies are read up to this many bytes for the message.
 const MAX_ERROR_BODY: usize = 4096;
+/// Longest body [`S3Client::call`] accepts (admin and STS answers are a few KiB).
+pub const MAX_ANSWER_BODY: usize = 256 * 1024;
 
 type Body = BoxBody<Bytes, Infallible>;
 
@@ -25,6 +27,20 @@ pub struct S3Client {
     host: String,
     region: String,
     creds: Credentials,
+    /// Sent (and signed) as `x-amz-security-token` when the credentials are temporary.
+    session_token: Option<String>,
+}
+
+/// A whole response of [`S3Client::call`]: status and (bounded) body.
+pub struct Answer {
+    pub status: StatusCode,
+    pub body: Bytes,
+}
+
+impl Answer {
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
 }
 
 impl S3Client {
@@ -34,7 +50,71 @@ impl S3Client {
             host: addr.to_string(),
             region: region.to_owned(),
             creds,
+            session_token: None,
         }
+    }
+
+    /// The same endpoint with temporary credentials and their session token.
+    pub fn with_session(&self, creds: Credentials, session_token: String) -> Self {
+        Self {
+            addr: self.addr,
+            host: self.host.clone(),
+            region: self.region.clone(),
+            creds,
+            session_token: Some(session_token),
+        }
+    }
+
+    /// Where requests go and in which region they are signed.
+    pub fn endpoint(&self) -> Endpoint<'_> {
+        Endpoint {
+            host: &self.host,
+            region: &self.region,
+        }
+    }
+
+    pub fn creds(&self) -> &Credentials {
+        &self.creds
+    }
+
+    /// A signed request for `service` with a query and a body, answered in full (the body read up
+    /// to [`MAX_ANSWER_BODY`] bytes). For the admin API (`s3`) and STS (`sts`).
+    pub async fn call(
+        &self,
+        service: &str,
+        method: Method,
+        path: &str,
+        query: &[(&str, &str)],
+        body: Bytes,
+        extra: &[(&str, &str)],
+    ) -> Result<Answer> {
+        let hash = hex::encode(Sha256::digest(&body));
+        let len = body.len().to_string();
+        let mut headers: Vec<(&str, &str)> = vec![("content-length", &len)];
+        headers.extend_from_slice(extra);
+        if let Some(token) = &self.session_token {
+            headers.push(("x-amz-security-token", token));
+        }
+        let signed = sigv4::sign(
+            &self.creds,
+            &self.endpoint(),
+            service,
+            OffsetDateTime::now_utc(),
+            &sigv4::Request {
+                method: method.as_str(),
+                path,
+                query,
+                headers: &headers,
+                payload_hash: &hash,
+            },
+        );
+        let query = sigv4::canonical_query(query);
+        let resp = self
+            .send(method, path, &query, signed, Full::new(body).boxed())
+            .await?;
+        let status = resp.status();
+        let body = read_limited(resp, MAX_ANSWER_BODY).await?;
+        Ok(Answer { status, body })
     }
 
     /// Headers (including `authorization`) for a request signed now.
@@ -45,18 +125,18 @@ impl S3Client {
         payload_hash: &str,
         extra: &[(&str, &str)],
     ) -> Vec<(String, String)> {
-        let endpoint = Endpoint {
-            host: &self.host,
-            region: &self.region,
-        };
+        let mut headers = extra.to_vec();
+        if let Some(token) = &self.session_token {
+            headers.push(("x-amz-security-token", token));
+        }
         sigv4::sign_s3(
             &self.creds,
-            &endpoint,
+            &self.endpoint(),
             OffsetDateTime::now_utc(),
             method,
             path,
             payload_hash,
-            extra,
+            &headers,
         )
     }
 
@@ -64,6 +144,7 @@ impl S3Client {
         &self,
         method: Method,
         path: &str,
+        query: &str,
         headers: Vec<(String, String)>,
         body: Body,
     ) -> Result<Response<Incoming>> {
@@ -72,9 +153,12 @@ impl S3Client {
         let (mut sender, conn) =
             hyper::client::conn::http1::handshake::<_, Body>(TokioIo::new(stream)).await?;
         tokio::spawn(conn);
-        let mut builder = Request::builder()
-            .method(method)
-            .uri(sigv4::uri_encode(path, true));
+        let mut uri = sigv4::uri_encode(path, true);
+        if !query.is_empty() {
+            uri.push('?');
+            uri.push_str(query);
+        }
+        let mut builder = Request::builder().method(method).uri(uri);
         for (name, value) in &headers {
             builder = builder.header(name, value);
         }
@@ -86,7 +170,13 @@ impl S3Client {
         let path = format!("/{bucket}");
         let headers = self.sign("PUT", &path, EMPTY_PAYLOAD_SHA256, &[]);
         let resp = self
-            .send(Method::PUT, &path, headers, Full::new(Bytes::new()).boxed())
+            .send(
+                Method::PUT,
+                &path,
+                "",
+                headers,
+                Full::new(Bytes::new()).boxed(),
+            )
             .await?;
         let status = resp.status();
         let text = read_bounded(resp).await;
@@ -102,7 +192,7 @@ impl S3Client {
         let len = body.len().to_string();
         let headers = self.sign("PUT", path, &hash, &[("content-length", &len)]);
         let resp = self
-            .send(Method::PUT, path, headers, Full::new(body).boxed())
+            .send(Method::PUT, path, "", headers, Full::new(body).boxed())
             .await?;
         etag_of(resp, path).await
     }
@@ -122,7 +212,13 @@ impl S3Client {
                 .map(|c| Ok::<_, Infallible>(Frame::data(c))),
         );
         let resp = self
-            .send(Method::PUT, path, headers, StreamBody::new(frames).boxed())
+            .send(
+                Method::PUT,
+                path,
+                "",
+                headers,
+                StreamBody::new(frames).boxed(),
+            )
             .await?;
         etag_of(resp, path).await
     }
@@ -136,7 +232,13 @@ impl S3Client {
     ) -> Result<u64> {
         let headers = self.sign("GET", path, EMPTY_PAYLOAD_SHA256, &[]);
         let resp = self
-            .send(Method::GET, path, headers, Full::new(Bytes::new()).boxed())
+            .send(
+                Method::GET,
+                path,
+                "",
+                headers,
+                Full::new(Bytes::new()).boxed(),
+            )
             .await?;
         let status = resp.status();
         if status != StatusCode::OK {
@@ -183,4 +285,19 @@ async fn read_bounded(resp: Response<Incoming>) -> String {
     }
     buf.truncate(MAX_ERROR_BODY);
     String::from_utf8_lossy(&buf).into_owned()
+}
+
+/// Read a whole response body, failing if it is longer than `limit` bytes.
+async fn read_limited(resp: Response<Incoming>, limit: usize) -> Result<Bytes> {
+    let mut body = resp.into_body();
+    let mut buf = Vec::new();
+    while let Some(frame) = body.frame().await {
+        if let Ok(data) = frame?.into_data() {
+            if buf.len() + data.len() > limit {
+                bail!("response body over {limit} bytes");
+            }
+            buf.extend_from_slice(&data);
+        }
+    }
+    Ok(Bytes::from(buf))
 }

@@ -39,8 +39,10 @@ impl Setup {
         }
     }
 
-    /// `strongbox server --address 127.0.0.1:PORT DIR` with our root credentials.
-    pub fn start_strongbox(&self, data_dir: &Path) -> Result<ServerProcess> {
+    /// `strongbox server --address 127.0.0.1:PORT DIR` with our root credentials and `env`
+    /// added to the environment. `STRONGBOX_AUDIT_FILE` is removed unless `env` sets it, so
+    /// no run writes an audit file by accident.
+    pub fn start_strongbox(&self, data_dir: &Path, env: &[(&str, &str)]) -> Result<ServerProcess> {
         std::fs::create_dir_all(data_dir)
             .with_context(|| format!("creating {}", data_dir.display()))?;
         let addr = free_addr()?;
@@ -50,7 +52,9 @@ impl Setup {
             .arg(addr.to_string())
             .arg(data_dir)
             .env("MINIO_ROOT_USER", self.creds.access_key())
-            .env("MINIO_ROOT_PASSWORD", self.creds.expose_secret());
+            .env("MINIO_ROOT_PASSWORD", self.creds.expose_secret())
+            .env_remove("STRONGBOX_AUDIT_FILE");
+        cmd.envs(env.iter().copied());
         ServerProcess::start("strongbox", cmd, addr, "/minio/health/live")
     }
 

@@ -57,6 +57,7 @@ impl fmt::Debug for Credentials {
 }
 
 /// What is signed: the request line, the headers to sign and the payload hash.
+#[derive(Clone, Copy)]
 pub struct Request<'a> {
     pub method: &'a str,
     /// The raw (not yet percent-encoded) absolute path, for example `/bucket/my key`.
@@ -104,7 +105,8 @@ pub fn uri_encode(input: &str, keep_slash: bool) -> String {
     out
 }
 
-fn canonical_query(query: &[(&str, &str)]) -> String {
+/// The query string as SigV4 canonicalises it (encoded, sorted); also what we send.
+pub fn canonical_query(query: &[(&str, &str)]) -> String {
     let mut pairs: Vec<(String, String)> = query
         .iter()
         .map(|(k, v)| (uri_encode(k, false), uri_encode(v, false)))
@@ -222,29 +224,51 @@ pub fn sign_s3(
     payload_hash: &str,
     extra: &[(&str, &str)],
 ) -> Vec<(String, String)> {
+    sign(
+        creds,
+        endpoint,
+        "s3",
+        now,
+        &Request {
+            method,
+            path,
+            query: &[],
+            headers: extra,
+            payload_hash,
+        },
+    )
+}
+
+/// Sign a request for `service` (`s3` for S3 and the admin API, `sts` for STS): `req.headers`
+/// are the extra headers; `host`, `x-amz-date` and `x-amz-content-sha256` are added. Returns the
+/// headers to send, `authorization` last (every other one is signed).
+pub fn sign(
+    creds: &Credentials,
+    endpoint: &Endpoint<'_>,
+    service: &str,
+    now: OffsetDateTime,
+    req: &Request<'_>,
+) -> Vec<(String, String)> {
     let Endpoint { host, region } = *endpoint;
     let date = amz_date(now);
     let mut headers: Vec<(&str, &str)> = vec![
         ("host", host),
         ("x-amz-date", &date),
-        ("x-amz-content-sha256", payload_hash),
+        ("x-amz-content-sha256", req.payload_hash),
     ];
-    headers.extend_from_slice(extra);
-    let req = Request {
-        method,
-        path,
-        query: &[],
+    headers.extend_from_slice(req.headers);
+    let full = Request {
         headers: &headers,
-        payload_hash,
+        ..*req
     };
     let auth = authorization(
         creds,
         &Scope {
             time: now,
             region,
-            service: "s3",
+            service,
         },
-        &req,
+        &full,
     );
     let mut out: Vec<(String, String)> = headers
         .iter()

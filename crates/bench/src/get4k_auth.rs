@@ -1,0 +1,124 @@
+//! `get4k-iam` and `get4k-sts`: 4 KiB GetObject on one Strongbox server, signed by root, by the
+//! IAM user holding the 50-statement policy ([`crate::policy50`], allowed by its last statement),
+//! and by temporary credentials from that user's AssumeRole (sent with `X-Amz-Security-Token`),
+//! in alternating rounds (root, IAM, STS, root, ...). Same object, same connections, same load
+//! generator: only the credential differs.
+
+use crate::get4k::{OBJECT_LEN, Side, Target, signed_get};
+use crate::iam_fixture::IamFixture;
+use crate::load::{Expect, LoadConfig};
+use crate::policy50;
+use crate::report::Report;
+use crate::servers::Setup;
+use crate::sts_client;
+use anyhow::{Context, Result, ensure};
+use std::sync::Arc;
+
+const ROOT: Side = Side {
+    label: "GetObject 4 KiB, root (IAM/STS run)",
+    detail_key: "get4k_auth_root",
+    rps_key: "auth_root_get4k_rps",
+    cpu_key: "auth_root_cpu_us_per_req",
+};
+const IAM: Side = Side {
+    label: "GetObject 4 KiB, IAM user (50-stmt policy)",
+    detail_key: "get4k_iam",
+    rps_key: "iam_get4k_rps",
+    cpu_key: "iam_cpu_us_per_req",
+};
+const STS: Side = Side {
+    label: "GetObject 4 KiB, AssumeRole creds of that user",
+    detail_key: "get4k_sts",
+    rps_key: "sts_get4k_rps",
+    cpu_key: "sts_cpu_us_per_req",
+};
+
+/// Lifetime of the temporary credentials (longer than any bounded run).
+const STS_DURATION_SECS: u32 = 3600;
+
+pub async fn run(
+    setup: &Setup,
+    cfg: LoadConfig,
+    rounds: u32,
+    iam: bool,
+    sts: bool,
+    report: &mut Report,
+) -> Result<()> {
+    let fx = IamFixture::start(setup, "iam-data", &[]).await?;
+    let path = policy50::object_path();
+    let expect = Expect::Len(OBJECT_LEN as u64);
+    let mut targets = vec![Target::new(
+        ROOT,
+        Arc::clone(&fx.server),
+        Arc::new(signed_get(&fx.root, &path)?),
+        expect,
+    )];
+    if iam {
+        targets.push(Target::new(
+            IAM,
+            Arc::clone(&fx.server),
+            Arc::new(signed_get(&fx.user, &path)?),
+            expect,
+        ));
+    }
+    if sts {
+        let (temp, _) = sts_client::assume_role(&fx.user, STS_DURATION_SECS)
+            .await
+            .with_context(|| format!("AssumeRole; server output:\n{}", fx.server.log_tail()))?;
+        println!(
+            "  temporary credentials of {}: {} (expire {}, session token {} bytes)",
+            policy50::USER,
+            temp.creds.access_key(),
+            temp.expiration,
+            temp.session_token.len()
+        );
+        let client = fx
+            .user
+            .with_session(temp.creds.clone(), temp.session_token.to_string());
+        let n = client.get_with(&path, |_, _| Ok(())).await?;
+        ensure!(
+            n == OBJECT_LEN as u64,
+            "GET with temporary credentials returned {n} bytes"
+        );
+        targets.push(Target::new(
+            STS,
+            Arc::clone(&fx.server),
+            Arc::new(signed_get(&client, &path)?),
+            expect,
+        ));
+    }
+    for round in 1..=rounds {
+        println!(
+            "4 KiB GET by credential, round {round}/{rounds}: {} connections, {:?} warm-up + {:?} measured",
+            cfg.connections, cfg.warmup, cfg.duration
+        );
+        for target in &mut targets {
+            target.measure(cfg).await?;
+        }
+    }
+    let rps: Vec<f64> = targets.iter().map(|t| t.record(cfg, report)).collect();
+    let root_cpu = report.value(ROOT.cpu_key);
+    let mut i = 1;
+    if iam {
+        report.ratio("get4k_iam_vs_root", rps[i] / rps[0], 0.9);
+        if let (Some(r), Some(u)) = (root_cpu, report.value(IAM.cpu_key)) {
+            report.info(
+                "get4k_iam_cpu_root_vs_iam",
+                r / u,
+                "server CPU per request, root / IAM user: hardly moved by other load",
+            );
+        }
+        i += 1;
+    }
+    if sts {
+        report.ratio("get4k_sts_vs_root", rps[i] / rps[0], 0.9);
+        if let (Some(r), Some(s)) = (root_cpu, report.value(STS.cpu_key)) {
+            report.info(
+                "get4k_sts_cpu_root_vs_sts",
+                r / s,
+                "server CPU per request, root / temporary credentials: hardly moved by other load",
+            );
+        }
+    }
+    Ok(())
+}
