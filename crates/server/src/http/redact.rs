@@ -1,13 +1,18 @@
 //! Query strings for log lines: signature material replaced by `REDACTED`.
 
 /// Query parameters whose values never reach a log line (compared case-insensitively):
-/// SigV4 and SigV2 presigned signatures, the credential scope, session tokens.
+/// SigV4 and SigV2 presigned signatures, the credential scope, session tokens, and the bearer
+/// tokens and passwords of the query-string STS actions (spec §17.2 item 24).
 const SENSITIVE: &[&str] = &[
     "x-amz-signature",
     "x-amz-credential",
     "x-amz-security-token",
     "signature",
     "awsaccesskeyid",
+    "webidentitytoken",
+    "webidentityaccesstoken",
+    "token",
+    "ldappassword",
 ];
 
 /// Longest query string kept in a log line; the rest is cut.
@@ -44,6 +49,17 @@ pub fn redact_query(query: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sts_query_tokens_are_redacted() {
+        let q = "Action=AssumeRoleWithWebIdentity&Version=2011-06-15&WebIdentityToken=eyJ.a.b\
+                 &WebIdentityAccessToken=at&Token=ct&LDAPPassword=pw";
+        assert_eq!(
+            redact_query(q),
+            "Action=AssumeRoleWithWebIdentity&Version=2011-06-15&WebIdentityToken=REDACTED\
+             &WebIdentityAccessToken=REDACTED&Token=REDACTED&LDAPPassword=REDACTED"
+        );
+    }
 
     #[test]
     fn presigned_v4_and_v2_material_is_redacted() {
