@@ -1,8 +1,16 @@
 #!/usr/bin/env bash
-# Build Strongbox and the benchmark in release mode, then run every benchmark once.
+# Build Strongbox and the benchmark in release mode, then run the benchmarks once.
+#   ./bench.sh                  every benchmark (`strongbox-bench all`)
+#   ./bench.sh SUBCOMMAND ...   one of them: floor-get, get4k, bigobject, policy-eval, get4k-iam,
+#                               get4k-sts, assume-role, sts-scale
 # Prints a table and one `ratio NAME VALUE` line per ratio; JSON goes to target/bench/results.json.
-# Extra arguments go to `strongbox-bench all` (for example: ./bench.sh --duration 3 --size-mib 256).
+# Other arguments are options (for example: ./bench.sh --duration 3 --size-mib 256).
 set -euo pipefail
 cd "$(dirname "$0")"
 cargo build --release -p strongbox -p strongbox-bench
-exec target/release/strongbox-bench all "$@"
+sub=all
+if [[ $# -gt 0 && $1 != -* ]]; then
+    sub=$1
+    shift
+fi
+exec target/release/strongbox-bench "$sub" "$@"

@@ -96,6 +96,9 @@ struct Common {
     /// Size of the big object in MiB.
     #[arg(long, default_value_t = 1024, value_parser = clap::value_parser!(u64).range(1..=16384))]
     size_mib: u64,
+    /// Credentials sts-scale issues (fewer if the 5-minute bound would not allow them).
+    #[arg(long, default_value_t = sts_scale::TARGET_COUNT, value_parser = clap::value_parser!(u64).range(1..=sts_scale::TARGET_COUNT))]
+    sts_count: u64,
 }
 
 impl Common {
@@ -333,9 +336,9 @@ async fn run(which: Which, common: &Common) -> Result<()> {
     if which.sts_scale {
         println!(
             "sts-scale: up to {} credentials, store and memory before/after",
-            sts_scale::TARGET_COUNT
+            common.sts_count
         );
-        sts_scale::run(&setup, cfg.connections, &mut report).await?;
+        sts_scale::run(&setup, cfg.connections, common.sts_count, &mut report).await?;
     }
 
     let (load_after, _) = machine_load();
