@@ -107,18 +107,55 @@ impl HttpClient {
         self.send(req, max_bytes).await
     }
 
+    /// `POST url` with `body` (JSON) and an optional `Authorization` value sent verbatim (the
+    /// identity plugin and the policy plugin). Any status is returned with its body (at most
+    /// `max_bytes`): these callers read error answers too.
+    pub async fn post(
+        &self,
+        url: &str,
+        authorization: Option<&str>,
+        body: Bytes,
+        max_bytes: usize,
+    ) -> Result<(StatusCode, Bytes), FetchError> {
+        let mut builder = Request::builder()
+            .method(Method::POST)
+            .uri(parse_url(url)?)
+            .header(http::header::ACCEPT, "application/json")
+            .header(http::header::CONTENT_TYPE, "application/json");
+        if let Some(a) = authorization {
+            let mut v = HeaderValue::from_str(a).map_err(|_| {
+                FetchError::Transport("the auth token is not a header value".into())
+            })?;
+            v.set_sensitive(true);
+            builder = builder.header(http::header::AUTHORIZATION, v);
+        }
+        let req = builder
+            .body(Full::new(body))
+            .map_err(|e| FetchError::BadUrl(e.to_string()))?;
+        self.send_any(req, max_bytes).await
+    }
+
     async fn send(&self, req: Request<Full<Bytes>>, max_bytes: usize) -> Result<Bytes, FetchError> {
+        match self.send_any(req, max_bytes).await? {
+            (StatusCode::OK, body) => Ok(body),
+            (status, _) => Err(FetchError::Status(status.as_u16())),
+        }
+    }
+
+    async fn send_any(
+        &self,
+        req: Request<Full<Bytes>>,
+        max_bytes: usize,
+    ) -> Result<(StatusCode, Bytes), FetchError> {
         let call = async {
             let resp = self
                 .client
                 .request(req)
                 .await
                 .map_err(|e| FetchError::Transport(describe(&e)))?;
-            if resp.status() != StatusCode::OK {
-                return Err(FetchError::Status(resp.status().as_u16()));
-            }
+            let status = resp.status();
             match Limited::new(resp.into_body(), max_bytes).collect().await {
-                Ok(body) => Ok(body.to_bytes()),
+                Ok(body) => Ok((status, body.to_bytes())),
                 Err(e) if e.is::<http_body_util::LengthLimitError>() => {
                     Err(FetchError::TooLarge(max_bytes))
                 }

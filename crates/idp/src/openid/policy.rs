@@ -170,9 +170,12 @@ pub fn credential_claims(
 }
 
 /// The `jwt:<claim>` condition values of a credential's claims (empty unless it was issued by
-/// an OpenID provider). Arrays give multi-valued keys (`jwt:groups`).
+/// an OpenID provider or the identity plugin, whose claims travel under the same key). Arrays give multi-valued keys (`jwt:groups`).
 pub fn jwt_values(claims: &Claims) -> Vec<(String, Vec<String>)> {
-    if claims.provider != ClaimsProvider::OpenId {
+    if !matches!(
+        claims.provider,
+        ClaimsProvider::OpenId | ClaimsProvider::Plugin
+    ) {
         return Vec::new();
     }
     let Some(Value::Object(jwt)) = claims.extra.get(JWT_CLAIMS) else {
