@@ -262,6 +262,38 @@ async fn duration_never_outlives_the_id_token() {
 }
 
 #[tokio::test]
+async fn danger_option_lets_duration_outlive_the_id_token() {
+    let key = Signing::rsa("k");
+    let idp = Idp::start(&[&key]).await;
+    let url = idp.config_url();
+    let srv = start(&[
+        ("MINIO_IDENTITY_OPENID_CONFIG_URL", &url),
+        ("MINIO_IDENTITY_OPENID_CLIENT_ID", APP1),
+        (
+            "STRONGBOX_IDENTITY_OPENID_DANGER_ALLOW_OUTLIVING_ID_TOKEN",
+            "on",
+        ),
+    ])
+    .await;
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let c = claims(
+        &idp,
+        APP1,
+        "u",
+        json!({"policy": "readonly", "exp": now + 1200}),
+    );
+    let r = srv
+        .web_identity(&key.sign(&c), &[("DurationSeconds", "86400")])
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let e = element(&r.body, "Expiration").unwrap();
+    let exp = time::OffsetDateTime::parse(e, &time::format_description::well_known::Rfc3339)
+        .unwrap()
+        .unix_timestamp();
+    assert!((exp - (now + 86400)).abs() <= 2, "{exp} vs {now}");
+}
+
+#[tokio::test]
 async fn deny_assume_role_with_web_identity_by_duration() {
     // MinIO's test: Deny sts:AssumeRoleWithWebIdentity when sts:DurationSeconds > N.
     let key = Signing::rsa("k");

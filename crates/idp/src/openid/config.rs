@@ -17,9 +17,11 @@
 //! | `SCOPES` | comma-separated scopes (console login) |
 //! | `DISPLAY_NAME`, `REDIRECT_URI`, `REDIRECT_URI_DYNAMIC`, `VENDOR`, `KEYCLOAK_REALM`, `KEYCLOAK_ADMIN_URL`, `USER_READABLE_CLAIM`, `USER_ID_CLAIM`, `COMMENT` | console login / vendor extras, accepted |
 //!
-//! Strongbox adds `STRONGBOX_IDENTITY_OPENID_TIMEOUT` (seconds per provider call, default 5) and
+//! Strongbox adds `STRONGBOX_IDENTITY_OPENID_TIMEOUT` (seconds per provider call, default 5),
 //! `STRONGBOX_IDENTITY_OPENID_JWKS_REFRESH_INTERVAL` (least seconds between two key fetches of
-//! one provider caused by unknown key ids, default 10).
+//! one provider caused by unknown key ids, default 10) and
+//! `STRONGBOX_IDENTITY_OPENID_DANGER_ALLOW_OUTLIVING_ID_TOKEN` (`on`: MinIO's behaviour, where
+//! `DurationSeconds` may make credentials outlive the id_token, spec §17.3; default off).
 
 use std::collections::{BTreeMap, HashSet};
 use std::time::Duration;
@@ -33,6 +35,7 @@ use crate::http::parse_url;
 pub const PREFIX: &str = "MINIO_IDENTITY_OPENID_";
 pub const TIMEOUT_VAR: &str = "STRONGBOX_IDENTITY_OPENID_TIMEOUT";
 pub const REFRESH_VAR: &str = "STRONGBOX_IDENTITY_OPENID_JWKS_REFRESH_INTERVAL";
+pub const DANGER_OUTLIVE_VAR: &str = "STRONGBOX_IDENTITY_OPENID_DANGER_ALLOW_OUTLIVING_ID_TOKEN";
 /// The claim that names policies unless `CLAIM_NAME` says otherwise.
 pub const DEFAULT_CLAIM_NAME: &str = "policy";
 pub const DEFAULT_REFRESH_INTERVAL: Duration = Duration::from_secs(10);
@@ -138,6 +141,8 @@ pub struct OpenIdConfig {
     pub refresh_interval: Duration,
     /// How often keys are re-read in the background, so rotated-out keys stop being trusted.
     pub key_max_age: Duration,
+    /// Let `DurationSeconds` outlive the id_token (MinIO's behaviour; off by default).
+    pub danger_allow_outliving_id_token: bool,
 }
 
 impl Default for OpenIdConfig {
@@ -147,6 +152,7 @@ impl Default for OpenIdConfig {
             timeout: crate::http::DEFAULT_TIMEOUT,
             refresh_interval: DEFAULT_REFRESH_INTERVAL,
             key_max_age: Duration::from_secs(300),
+            danger_allow_outliving_id_token: false,
         }
     }
 }
@@ -166,6 +172,15 @@ impl OpenIdConfig {
         let mut raw: BTreeMap<String, BTreeMap<&'static str, String>> = BTreeMap::new();
         for (name, value) in vars {
             if value.is_empty() {
+                continue;
+            }
+            if name == DANGER_OUTLIVE_VAR {
+                match on_off(value) {
+                    Some(b) => cfg.danger_allow_outliving_id_token = b,
+                    None => {
+                        problems.push((name.to_owned(), format!("{value:?} is neither on nor off")))
+                    }
+                }
                 continue;
             }
             if name == TIMEOUT_VAR || name == REFRESH_VAR {

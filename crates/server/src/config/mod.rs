@@ -311,7 +311,8 @@ impl Sources {
         for (var, p) in self.sts_problems {
             err(var, p);
         }
-        let sts = self.sts;
+        let mut sts = self.sts;
+        sts.duration.danger_allow_outliving_id_token |= self.openid.danger_allow_outliving_id_token;
         for (var, p) in self.openid_problems {
             err(&var, p);
         }

@@ -1,10 +1,12 @@
 //! OpenID provider settings (`MINIO_IDENTITY_OPENID_*`, named providers with a `_<NAME>`
-//! suffix, plus `STRONGBOX_IDENTITY_OPENID_TIMEOUT` and
-//! `STRONGBOX_IDENTITY_OPENID_JWKS_REFRESH_INTERVAL`), read through [`Env`]. The keys and their
+//! suffix, plus the `STRONGBOX_IDENTITY_OPENID_*` timeout, key-refresh and danger settings),
+//! read through [`Env`]. The keys and their
 //! rules live beside the provider in `strongbox_idp::openid::config`; reaching the providers
 //! (discovery, keys) happens when the server binds.
 
-use strongbox_idp::openid::config::{OpenIdConfig, PREFIX, Problem, REFRESH_VAR, TIMEOUT_VAR};
+use strongbox_idp::openid::config::{
+    DANGER_OUTLIVE_VAR, OpenIdConfig, PREFIX, Problem, REFRESH_VAR, TIMEOUT_VAR,
+};
 
 use super::Env;
 
@@ -12,7 +14,7 @@ use super::Env;
 pub fn from_env(env: &dyn Env) -> Result<OpenIdConfig, Vec<Problem>> {
     let mut names = env.names_with_prefix(PREFIX);
     names.sort();
-    names.extend([TIMEOUT_VAR.to_owned(), REFRESH_VAR.to_owned()]);
+    names.extend([TIMEOUT_VAR, REFRESH_VAR, DANGER_OUTLIVE_VAR].map(str::to_owned));
     let pairs: Vec<(String, String)> = names
         .into_iter()
         .filter_map(|n| env.var(&n).map(|v| (n, v)))
