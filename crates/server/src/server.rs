@@ -85,6 +85,9 @@ impl Server {
             let openid = connect_openid(config).await?;
             sts = sts.with_openid(Arc::new(openid));
         }
+        if let Some(plugin) = identity_plugin(config)? {
+            sts = sts.with_plugin(plugin);
+        }
         Self::bind_with_sts(config, root, iam, Arc::new(sts), backend).await
     }
 
@@ -156,6 +159,28 @@ impl Server {
             Drained::TimedOut
         }
     }
+}
+
+/// The identity plugin, if configured; logs its RoleArn (spec §6.2) for clients to send.
+pub fn identity_plugin(
+    config: &Config,
+) -> io::Result<Option<Arc<strongbox_idp::plugin::IdentityPlugin>>> {
+    let Some(cfg) = &config.identity_plugin else {
+        return Ok(None);
+    };
+    let plugin = strongbox_idp::plugin::IdentityPlugin::new(
+        cfg.clone(),
+        config.configured_region.as_deref(),
+    )
+    .map_err(io::Error::other)?;
+    tracing::info!(
+        url = %cfg.url,
+        role_policy = %cfg.role_policy.join(","),
+        comment = cfg.comment.as_deref().unwrap_or(""),
+        "identity plugin: RoleArn {}",
+        plugin.role_arn()
+    );
+    Ok(Some(Arc::new(plugin)))
 }
 
 /// Reaches every configured OpenID provider (discovery document and keys), reporting every one

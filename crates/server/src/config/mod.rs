@@ -11,6 +11,7 @@ mod address;
 mod args;
 mod env;
 mod openid;
+mod plugin;
 
 pub use self::address::ListenAddress;
 pub use self::args::{LogFormat, ServerArgs};
@@ -65,6 +66,8 @@ pub struct Config {
     pub sts: crate::sts::StsConfig,
     /// OpenID providers (`MINIO_IDENTITY_OPENID_*`, see [`openid`]); connected at bind.
     pub openid: strongbox_idp::openid::config::OpenIdConfig,
+    /// The identity plugin (`MINIO_IDENTITY_PLUGIN_*`, see [`plugin`]), when configured.
+    pub identity_plugin: Option<strongbox_idp::plugin::PluginConfig>,
     /// Things worth telling the operator once logging is up (deprecated variables, ...).
     pub warnings: Vec<String>,
 }
@@ -139,6 +142,8 @@ pub struct Sources {
     sts_problems: Vec<crate::sts::config::Problem>,
     openid: strongbox_idp::openid::config::OpenIdConfig,
     openid_problems: Vec<(String, String)>,
+    identity_plugin: Option<strongbox_idp::plugin::PluginConfig>,
+    plugin_problems: Vec<(String, String)>,
 }
 
 impl Sources {
@@ -167,6 +172,10 @@ impl Sources {
             Ok(c) => (c, Vec::new()),
             Err(p) => (Default::default(), p),
         };
+        let (identity_plugin, plugin_problems) = match plugin::identity_from_env(env) {
+            Ok(c) => (c, Vec::new()),
+            Err(p) => (None, p),
+        };
         Self {
             address: args.address.clone(),
             data_dir: args.dir.clone(),
@@ -184,6 +193,8 @@ impl Sources {
             sts_problems,
             openid,
             openid_problems,
+            identity_plugin,
+            plugin_problems,
         }
     }
 
@@ -313,7 +324,7 @@ impl Sources {
         }
         let mut sts = self.sts;
         sts.duration.danger_allow_outliving_id_token |= self.openid.danger_allow_outliving_id_token;
-        for (var, p) in self.openid_problems {
+        for (var, p) in self.openid_problems.into_iter().chain(self.plugin_problems) {
             err(&var, p);
         }
 
@@ -329,6 +340,7 @@ impl Sources {
                 shutdown_timeout,
                 sts,
                 openid: self.openid,
+                identity_plugin: self.identity_plugin,
                 warnings,
             }),
             _ => Err(ConfigErrors(errors)),

@@ -53,6 +53,8 @@ pub struct Sts {
     region: Option<String>,
     /// OpenID providers (AssumeRoleWithWebIdentity / ClientGrants), when configured.
     openid: Option<Arc<strongbox_idp::openid::OpenId>>,
+    /// The identity plugin (AssumeRoleWithCustomToken), when configured.
+    plugin: Option<Arc<strongbox_idp::plugin::IdentityPlugin>>,
 }
 
 impl std::fmt::Debug for Sts {
@@ -89,6 +91,7 @@ impl Sts {
             audit,
             region: None,
             openid: None,
+            plugin: None,
         })
     }
 
@@ -113,6 +116,17 @@ impl Sts {
 
     pub fn openid(&self) -> Option<&Arc<strongbox_idp::openid::OpenId>> {
         self.openid.as_ref()
+    }
+
+    /// Serve AssumeRoleWithCustomToken with this identity plugin.
+    #[must_use]
+    pub fn with_plugin(mut self, plugin: Arc<strongbox_idp::plugin::IdentityPlugin>) -> Self {
+        self.plugin = Some(plugin);
+        self
+    }
+
+    pub fn plugin(&self) -> Option<&Arc<strongbox_idp::plugin::IdentityPlugin>> {
+        self.plugin.as_ref()
     }
 
     pub fn iam(&self) -> &Arc<Iam> {

@@ -13,6 +13,7 @@
 
 mod assume_role;
 mod caller_identity;
+mod custom_token;
 pub mod front;
 mod issue;
 mod web_identity;
@@ -70,6 +71,7 @@ async fn dispatch(
         Action::AssumeRoleWithWebIdentity | Action::AssumeRoleWithClientGrants => {
             web_identity::handle(sts, req, call, request_id).await
         }
+        Action::AssumeRoleWithCustomToken => custom_token::handle(sts, req, call, request_id).await,
         other => Err(StsError::invalid_parameter(format!(
             "{} is not available: no identity provider for it is configured",
             other.as_str()
