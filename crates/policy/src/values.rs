@@ -97,6 +97,11 @@ impl ConditionValues {
             .map(String::as_str)
     }
 
+    /// Every key (normalised) with its values, in key order.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &[String])> {
+        self.map.iter().map(|(k, v)| (k.as_str(), v.as_slice()))
+    }
+
     /// Number of keys.
     pub fn len(&self) -> usize {
         self.map.len()
