@@ -121,6 +121,31 @@ async fn unknown_kids_refresh_at_most_once_per_interval_and_rotation_is_honoured
 }
 
 #[tokio::test]
+async fn keys_are_reread_periodically_so_rotated_out_keys_expire_without_an_unknown_kid() {
+    let old = Signing::ec("old");
+    let idp = Idp::start(&[&old]).await;
+    let url = idp.config_url();
+    let srv = start_with(
+        &[
+            ("MINIO_IDENTITY_OPENID_CONFIG_URL", &url),
+            ("MINIO_IDENTITY_OPENID_CLIENT_ID", APP),
+        ],
+        |mut c| {
+            c.key_max_age = Duration::from_millis(500);
+            c
+        },
+    )
+    .await;
+    let token = old.sign(&claims(&idp, APP, "u", json!({"policy": "readonly"})));
+    assert_eq!(srv.web_identity(&token, &[]).await.status, 200);
+    idp.publish(&[&Signing::ec("new")]);
+    tokio::time::sleep(Duration::from_millis(1600)).await;
+    let r = srv.web_identity(&token, &[]).await;
+    let m = sts_error(&r, 400, "InvalidParameterValue");
+    assert!(m.contains("does not publish"), "{m}");
+}
+
+#[tokio::test]
 async fn provider_outage_bounded_time_and_cached_keys_keep_working() {
     let key = Signing::rsa("k");
     let idp = Idp::start(&[&key]).await;
