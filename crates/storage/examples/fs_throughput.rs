@@ -26,6 +26,16 @@ fn req<T>(input: T) -> S3Request<T> {
     }
 }
 
+/// CPU seconds (user + system) this process has used, from /proc (Linux; 0 elsewhere).
+fn cpu_secs() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    let after = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
+    let f: Vec<&str> = after.split_whitespace().collect();
+    let ticks = |i: usize| f.get(i).and_then(|s| s.parse::<f64>().ok()).unwrap_or(0.0);
+    // Fields 14 and 15 of stat (utime, stime) are at 11 and 12 after the command name.
+    (ticks(11) + ticks(12)) / 100.0
+}
+
 fn mibs(bytes: usize, secs: f64) -> f64 {
     bytes as f64 / (1 << 20) as f64 / secs
 }
@@ -51,12 +61,14 @@ async fn main() {
     // Raw disk.
     let raw = dir.path().join("raw");
     let t = Instant::now();
+    let c = cpu_secs();
     let mut f = std::fs::File::create(&raw).unwrap();
     for _ in 0..size / chunk {
         f.write_all(&buf).unwrap();
     }
     f.sync_all().unwrap();
     let raw_w = mibs(size, t.elapsed().as_secs_f64());
+    let raw_cpu_per_gib = (cpu_secs() - c) * 1024.0 / mib as f64;
     let t = Instant::now();
     let mut f = std::fs::File::open(&raw).unwrap();
     let mut rb = vec![0u8; 4 << 20];
@@ -66,12 +78,14 @@ async fn main() {
 
     // MD5 speed.
     let t = Instant::now();
+    let c = cpu_secs();
     let mut h = Md5::new();
     for _ in 0..(256 << 20) / chunk {
         h.update(&buf);
     }
     let _ = h.finalize();
     let md5 = mibs(256 << 20, t.elapsed().as_secs_f64());
+    let md5_cpu_per_gib = (cpu_secs() - c) * 4.0;
 
     let fs = FsBackend::open(dir.path()).await.unwrap();
     fs.create_bucket(req(CreateBucketInput {
@@ -83,6 +97,7 @@ async fn main() {
     let n = size / chunk;
     let chunks = futures::stream::iter((0..n).map(move |_| Ok::<_, std::io::Error>(buf.clone())));
     let t = Instant::now();
+    let c = cpu_secs();
     fs.put_object(req(PutObjectInput {
         bucket: "bench".into(),
         key: "big".into(),
@@ -93,6 +108,7 @@ async fn main() {
     .await
     .unwrap();
     let put = mibs(size, t.elapsed().as_secs_f64());
+    let put_cpu_per_gib = (cpu_secs() - c) * 1024.0 / mib as f64;
 
     let t = Instant::now();
     let mut out = fs
@@ -119,4 +135,7 @@ async fn main() {
         put / put_floor
     );
     println!("GET {get:.0} MiB/s = {:.2} x raw read", get / raw_r);
+    println!(
+        "CPU per GiB: md5 alone {md5_cpu_per_gib:.2} s, raw write {raw_cpu_per_gib:.2} s, PUT {put_cpu_per_gib:.2} s (machine load makes wall-clock ratios noisy)"
+    );
 }

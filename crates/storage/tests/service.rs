@@ -301,3 +301,28 @@ async fn streaming_upload_with_checksum_trailer() {
     let (st, _, _) = call(&svc, plain(Method::GET, "/trailers/bad", "", &[], b"")).await;
     assert_eq!(st, StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn large_object_streams_with_exact_length() {
+    let (_d, svc) = service().await;
+    let (st, _, _) = call(&svc, plain(Method::PUT, "/large", "", &[], b"")).await;
+    assert_eq!(st, StatusCode::OK);
+    let data: Vec<u8> = (0..(3u32 << 20) + 7).map(|i| (i % 253) as u8).collect();
+    let (st, _, _) = call(&svc, plain(Method::PUT, "/large/blob", "", &[], &data)).await;
+    assert_eq!(st, StatusCode::OK);
+    let (st, h, got) = call(&svc, plain(Method::GET, "/large/blob", "", &[], b"")).await;
+    assert_eq!(st, StatusCode::OK);
+    assert_eq!(
+        h.get("content-length").unwrap(),
+        data.len().to_string().as_str()
+    );
+    assert!(h.get("transfer-encoding").is_none());
+    assert!(got == data);
+    let (st, h, got) = call(&svc, plain(Method::HEAD, "/large/blob", "", &[], b"")).await;
+    assert_eq!(st, StatusCode::OK);
+    assert_eq!(
+        h.get("content-length").unwrap(),
+        data.len().to_string().as_str()
+    );
+    assert!(got.is_empty());
+}

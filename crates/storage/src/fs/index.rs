@@ -16,6 +16,7 @@ use s3s::{S3ErrorCode, S3Result};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use super::cache::ObjectCache;
 use super::error::{err, internal, no_such_bucket, no_such_key, no_such_upload};
 use super::meta::{BucketMeta, ObjectMeta, PartMeta, Segment, UploadMeta};
 
@@ -34,6 +35,9 @@ pub(crate) enum Step {
 
 pub(crate) struct Index {
     db: Database,
+    /// Recently read objects. Every method here that changes an object invalidates it after
+    /// its commit (see [`super::cache`]); nothing else writes the `objects` table.
+    cache: ObjectCache,
 }
 
 fn enc<T: Serialize>(v: &T) -> S3Result<Vec<u8>> {
@@ -55,7 +59,14 @@ impl Index {
             txn.open_table(PARTS).map_err(std::io::Error::other)?;
         }
         txn.commit().map_err(std::io::Error::other)?;
-        Ok(Self { db })
+        Ok(Self {
+            db,
+            cache: ObjectCache::default(),
+        })
+    }
+
+    pub fn cache(&self) -> &ObjectCache {
+        &self.cache
     }
 
     fn read(&self) -> S3Result<redb::ReadTransaction> {
@@ -151,7 +162,9 @@ impl Index {
             }
             buckets.remove(name).map_err(internal)?;
         }
-        txn.commit().map_err(internal)?;
+        let committed = txn.commit().map_err(internal);
+        self.cache.invalidate_bucket(name);
+        committed?;
         Ok(dead)
     }
 
@@ -196,7 +209,9 @@ impl Index {
                 .map_err(internal)?;
             old
         };
-        txn.commit().map_err(internal)?;
+        let committed = txn.commit().map_err(internal);
+        self.cache.invalidate(bucket, key);
+        committed?;
         Ok(old.map(|o| o.segments).unwrap_or_default())
     }
 
@@ -217,7 +232,11 @@ impl Index {
                 }
             }
         }
-        txn.commit().map_err(internal)?;
+        let committed = txn.commit().map_err(internal);
+        for key in keys {
+            self.cache.invalidate(bucket, key);
+        }
+        committed?;
         Ok(dead)
     }
 
@@ -412,7 +431,9 @@ impl Index {
             }
             (obj, dead)
         };
-        txn.commit().map_err(internal)?;
+        let committed = txn.commit().map_err(internal);
+        self.cache.invalidate(bucket, key);
+        committed?;
         Ok((obj, dead))
     }
 

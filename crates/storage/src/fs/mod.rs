@@ -25,6 +25,7 @@
 //! Every redb and file-system call runs on tokio's blocking pool, never on executor threads.
 
 mod bucket;
+mod cache;
 mod checksum;
 mod conditions;
 mod copy;

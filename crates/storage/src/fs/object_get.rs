@@ -2,12 +2,14 @@
 //! the stored headers and metadata.
 
 use std::io;
+use std::sync::Arc;
 
 use bytes::Bytes;
 use s3s::dto::*;
 use s3s::{S3Error, S3ErrorCode, S3Request, S3Response, S3Result};
 
 use super::Backend;
+use super::cache::{Cached, MAX_CACHED_BODY};
 use super::conditions::Conditions;
 use super::error::{blocking, err, internal};
 use super::meta::{Checksums, ObjectMeta, ms_to_timestamp, secs_to_timestamp, to_dto_metadata};
@@ -18,7 +20,7 @@ use super::reader::{INLINE_MAX, OpenObject};
 const DEFAULT_CONTENT_TYPE: &str = "binary/octet-stream";
 
 struct Found {
-    meta: ObjectMeta,
+    entry: Arc<Cached>,
     start: u64,
     end: u64,
     /// Set for a partial answer (range or partNumber): 206.
@@ -92,28 +94,58 @@ fn select(
     }
 }
 
+/// What the request asks of `meta`: conditions checked, then the byte range and Content-Range.
+fn plan(rr: &ReadRequest, meta: &ObjectMeta) -> S3Result<(u64, u64, Option<String>)> {
+    Conditions {
+        if_match: rr.if_match.as_ref(),
+        if_none_match: rr.if_none_match.as_ref(),
+        if_modified_since: rr.if_modified_since.as_ref(),
+        if_unmodified_since: rr.if_unmodified_since.as_ref(),
+    }
+    .check_read(meta)?;
+    let (start, end, partial) = select(meta, rr.range.as_ref(), rr.part_number)?;
+    let content_range =
+        partial.then(|| format!("bytes {}-{}/{}", start, end.saturating_sub(1), meta.size));
+    Ok((start, end, content_range))
+}
+
 async fn lookup(fs: &Backend, rr: ReadRequest, want_body: bool) -> S3Result<Found> {
     check_bucket(&rr.bucket)?;
     check_key(&rr.key)?;
+    let (hit, ticket) = fs.index.cache().lookup(&rr.bucket, &rr.key);
+    if let Some(entry) = hit {
+        // Served from memory when nothing else is needed: HEAD, or a small object's bytes.
+        let body = match (&entry.body, want_body) {
+            (_, false) => Some(None),
+            (Some(bytes), true) => Some(Some(bytes.clone())),
+            (None, true) => None,
+        };
+        if let Some(bytes) = body {
+            let (start, end, content_range) = plan(&rr, &entry.meta)?;
+            let body = bytes.map(|b| Body::Inline(slice(&b, start, end)));
+            return Ok(Found {
+                entry,
+                start,
+                end,
+                content_range,
+                body,
+            });
+        }
+    }
     let fs = fs.clone();
     blocking(move || {
         // A concurrent overwrite may unlink the files between the index read and the open:
         // then the index has moved on, so read it again.
         for _ in 0..8 {
             let meta = fs.index.get_object(&rr.bucket, &rr.key)?;
-            Conditions {
-                if_match: rr.if_match.as_ref(),
-                if_none_match: rr.if_none_match.as_ref(),
-                if_modified_since: rr.if_modified_since.as_ref(),
-                if_unmodified_since: rr.if_unmodified_since.as_ref(),
-            }
-            .check_read(&meta)?;
-            let (start, end, partial) = select(&meta, rr.range.as_ref(), rr.part_number)?;
-            let content_range =
-                partial.then(|| format!("bytes {}-{}/{}", start, end.saturating_sub(1), meta.size));
             if !want_body {
+                let entry =
+                    fs.index
+                        .cache()
+                        .fill(&rr.bucket, &rr.key, ticket, Cached { meta, body: None });
+                let (start, end, content_range) = plan(&rr, &entry.meta)?;
                 return Ok(Found {
-                    meta,
+                    entry,
                     start,
                     end,
                     content_range,
@@ -125,13 +157,25 @@ async fn lookup(fs: &Backend, rr: ReadRequest, want_body: bool) -> S3Result<Foun
                 Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
                 Err(e) => return Err(internal(e)),
             };
-            let body = if end - start <= INLINE_MAX {
-                Body::Inline(open.read_all(start, end).map_err(internal)?)
-            } else {
-                Body::Stream(open)
+            // A small object is read whole and cached with its bytes.
+            let whole = (meta.size <= MAX_CACHED_BODY)
+                .then(|| open.read_all(0, meta.size))
+                .transpose()
+                .map_err(internal)?;
+            let entry =
+                fs.index
+                    .cache()
+                    .fill(&rr.bucket, &rr.key, ticket, Cached { meta, body: whole });
+            let (start, end, content_range) = plan(&rr, &entry.meta)?;
+            let body = match &entry.body {
+                Some(b) => Body::Inline(slice(b, start, end)),
+                None if end - start <= INLINE_MAX => {
+                    Body::Inline(open.read_all(start, end).map_err(internal)?)
+                }
+                None => Body::Stream(open),
             };
             return Ok(Found {
-                meta,
+                entry,
                 start,
                 end,
                 content_range,
@@ -141,6 +185,13 @@ async fn lookup(fs: &Backend, rr: ReadRequest, want_body: bool) -> S3Result<Foun
         Err(internal("object kept changing while being opened"))
     })
     .await
+}
+
+/// Bytes `[start, end)` of a whole object held in memory (`select` keeps them within it).
+fn slice(b: &Bytes, start: u64, end: u64) -> Bytes {
+    let len = b.len() as u64;
+    let (start, end) = (start.min(len), end.min(len));
+    b.slice(start as usize..end as usize)
 }
 
 fn checksums_if(enabled: bool, c: &Checksums) -> Checksums {
@@ -177,7 +228,7 @@ pub(crate) async fn get_object(
         Some(Body::Stream(open)) => open.stream(f.start, f.end),
         None => return Err(internal("object body missing")),
     };
-    let m = &f.meta;
+    let m = &f.entry.meta;
     let c = checksums_if(
         wants_checksums(i.checksum_mode.as_ref(), f.content_range.is_some()),
         &m.checksums,
@@ -231,7 +282,7 @@ pub(crate) async fn head_object(
     };
     let part_requested = rr.part_number.is_some();
     let f = lookup(fs, rr, false).await?;
-    let m = &f.meta;
+    let m = &f.entry.meta;
     let c = checksums_if(
         wants_checksums(i.checksum_mode.as_ref(), f.content_range.is_some()),
         &m.checksums,

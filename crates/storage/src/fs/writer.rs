@@ -10,6 +10,7 @@
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use bytes::Bytes;
 use futures::StreamExt;
@@ -17,16 +18,18 @@ use md5::{Digest, Md5};
 use s3s::checksum::ChecksumHasher;
 use s3s::dto::StreamingBlob;
 use s3s::{S3Error, S3ErrorCode, S3Result};
-use tokio::sync::mpsc;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
 
 use super::error::{err, internal};
 use super::layout::{Layout, new_data_id, sync_dir};
 use super::meta::Checksums;
 
 /// Write buffer: large, so a 1 GiB upload is a thousand `write` calls, not a million.
-const WRITE_BUF: usize = 4 << 20;
-/// Chunks in flight between the request body and the writer thread.
-const CHANNEL_DEPTH: usize = 32;
+const WRITE_BUF: usize = 1 << 20;
+/// Bytes in flight between the request body and each stage thread. Bounded by bytes, not
+/// chunks (network chunks are small): the hashing stage can run ahead while the file stage
+/// waits for an intermediate sync, and memory per upload stays bounded.
+const STAGE_BUDGET: usize = 64 << 20;
 
 /// A temporary file that is removed when dropped, unless it was persisted.
 #[derive(Debug)]
@@ -78,7 +81,7 @@ pub(crate) struct FileWriter {
 }
 
 /// Bytes between intermediate data syncs of a large upload.
-const SYNC_EVERY: u64 = 64 << 20;
+const SYNC_EVERY: u64 = 32 << 20;
 
 impl FileWriter {
     pub fn create(layout: &Layout) -> io::Result<Self> {
@@ -181,10 +184,34 @@ fn to_checksums(c: s3s::dto::Checksum) -> Checksums {
     }
 }
 
-#[derive(Clone)]
 enum Msg {
-    Data(Bytes),
+    /// The permit returns the chunk's bytes to the stage's budget once processed.
+    Data(Bytes, OwnedSemaphorePermit),
     End,
+}
+
+/// The sending side of a stage.
+struct StageTx {
+    tx: mpsc::UnboundedSender<Msg>,
+    budget: Arc<Semaphore>,
+}
+
+impl StageTx {
+    /// Waits for budget, then queues the chunk. Err if the stage has stopped.
+    async fn send(&self, chunk: Bytes) -> Result<(), ()> {
+        let n = u32::try_from(chunk.len().clamp(1, STAGE_BUDGET)).map_err(|_| ())?;
+        let permit = self
+            .budget
+            .clone()
+            .acquire_many_owned(n)
+            .await
+            .map_err(|_| ())?;
+        self.tx.send(Msg::Data(chunk, permit)).map_err(|_| ())
+    }
+
+    fn end(&self) {
+        let _ = self.tx.send(Msg::End);
+    }
 }
 
 /// Uploads that may be larger than this are hashed and written on two threads in parallel.
@@ -197,22 +224,26 @@ fn stage<S, T>(
     mut state: S,
     mut step: impl FnMut(&mut S, &[u8]) -> io::Result<()> + Send + 'static,
     end: impl FnOnce(S) -> io::Result<T> + Send + 'static,
-) -> (mpsc::Sender<Msg>, tokio::task::JoinHandle<io::Result<T>>)
+) -> (StageTx, tokio::task::JoinHandle<io::Result<T>>)
 where
     S: Send + 'static,
     T: Send + 'static,
 {
-    let (tx, mut rx) = mpsc::channel::<Msg>(CHANNEL_DEPTH);
+    let (tx, mut rx) = mpsc::unbounded_channel::<Msg>();
+    let budget = Arc::new(Semaphore::new(STAGE_BUDGET));
     let h = tokio::task::spawn_blocking(move || {
         loop {
             match rx.blocking_recv() {
-                Some(Msg::Data(b)) => step(&mut state, &b)?,
+                Some(Msg::Data(b, permit)) => {
+                    step(&mut state, &b)?;
+                    drop(permit);
+                }
                 Some(Msg::End) => return end(state),
                 None => return Err(io::Error::other("request body abandoned")),
             }
         }
     });
-    (tx, h)
+    (StageTx { tx, budget }, h)
 }
 
 async fn joined<T>(h: tokio::task::JoinHandle<io::Result<T>>) -> S3Result<T> {
@@ -281,7 +312,7 @@ pub(crate) async fn write_body(
 /// its channel close before the caller waits for it.
 async fn pump(
     mut body: StreamingBlob,
-    to: Vec<mpsc::Sender<Msg>>,
+    to: Vec<StageTx>,
     expected_len: Option<u64>,
     max: u64,
 ) -> S3Result<()> {
@@ -308,7 +339,7 @@ async fn pump(
             break;
         }
         for tx in &to {
-            if tx.send(Msg::Data(chunk.clone())).await.is_err() {
+            if tx.send(chunk.clone()).await.is_err() {
                 // A stage stopped: its own error is reported by the caller.
                 break 'body;
             }
@@ -322,7 +353,7 @@ async fn pump(
         return Err(e);
     }
     for tx in &to {
-        let _ = tx.send(Msg::End).await;
+        tx.end();
     }
     Ok(())
 }

@@ -1,6 +1,7 @@
 //! Tests that call the backend through the `s3s::S3` trait on a temporary directory.
 
 mod bucket;
+mod cache;
 mod copy;
 mod crash;
 mod list;
