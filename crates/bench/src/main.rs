@@ -20,6 +20,7 @@ mod sigv4;
 mod sigv4_interop;
 mod sts_client;
 mod sts_scale;
+mod web_identity;
 
 use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand};
@@ -58,6 +59,9 @@ enum Cmd {
     AssumeRole(Common),
     /// Issue up to 1,000,000 credentials; IAM store and server memory before/after.
     StsScale(Common),
+    /// AssumeRoleWithWebIdentity requests/s (RS256, keys cached) vs the floor and vs RS256
+    /// verification alone.
+    WebIdentity(Common),
     /// Everything, with the ratios.
     All(Common),
     /// The trivial hyper server itself (started by the other subcommands).
@@ -132,6 +136,7 @@ struct Which {
     get4k_sts: bool,
     assume_role: bool,
     sts_scale: bool,
+    web_identity: bool,
 }
 
 impl Which {
@@ -144,6 +149,7 @@ impl Which {
         get4k_sts: false,
         assume_role: false,
         sts_scale: false,
+        web_identity: false,
     };
     const ALL: Which = Which {
         floor: true,
@@ -154,6 +160,7 @@ impl Which {
         get4k_sts: true,
         assume_role: true,
         sts_scale: true,
+        web_identity: true,
     };
 }
 
@@ -218,6 +225,13 @@ fn main() -> Result<()> {
         Cmd::StsScale(c) => (
             Which {
                 sts_scale: true,
+                ..Which::NONE
+            },
+            c,
+        ),
+        Cmd::WebIdentity(c) => (
+            Which {
+                web_identity: true,
                 ..Which::NONE
             },
             c,
@@ -328,6 +342,10 @@ async fn run(which: Which, common: &Common) -> Result<()> {
     if which.assume_role {
         println!("assume-role: AssumeRole vs the floor, every request signed afresh");
         assume_role::run(&setup, cfg, common.rounds, &mut report).await?;
+    }
+    if which.web_identity {
+        println!("web-identity: AssumeRoleWithWebIdentity vs the floor and vs RS256 verification");
+        web_identity::run(&setup, cfg, common.rounds, &mut report).await?;
     }
     if which.big {
         println!("bigobject: {} MiB, single stream", common.size_mib);
