@@ -105,7 +105,13 @@ impl Server {
             Arc::clone(&iam),
             config.configured_region.clone(),
         ));
-        let authorizer = Arc::new(Authorizer::new());
+        let mut authorizer = Authorizer::new();
+        if let Some(cfg) = &config.policy_plugin {
+            let external = crate::authz::external::ExternalAuthorizer::new(cfg.clone())?;
+            tracing::info!(url = %cfg.url, "external authoriser decides every signed request");
+            authorizer = authorizer.with_external(Arc::new(external));
+        }
+        let authorizer = Arc::new(authorizer);
         let state = Arc::new(ServerState::new(Arc::clone(&iam)));
 
         let mut s3 = S3ServiceBuilder::new(Strongbox::new(backend, iam));

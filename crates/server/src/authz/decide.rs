@@ -41,6 +41,8 @@ pub enum Subject {
     Anonymous,
     /// The principal's policies could not be compiled: everything denied.
     Broken,
+    /// An external authoriser decides (spec §13).
+    External(Arc<super::external::ExternalWho>),
 }
 
 /// The outcome, with the reason for the log.
@@ -69,6 +71,7 @@ impl Verdict {
 #[derive(Debug, Default)]
 pub struct Authorizer {
     cache: PolicyCache,
+    external: Option<Arc<super::external::ExternalAuthorizer>>,
 }
 
 impl Authorizer {
@@ -77,10 +80,20 @@ impl Authorizer {
         Self::default()
     }
 
+    /// Every authenticated request is decided by `external` instead of IAM policies.
+    #[must_use]
+    pub fn with_external(mut self, external: Arc<super::external::ExternalAuthorizer>) -> Self {
+        self.external = Some(external);
+        self
+    }
+
     /// Whose policies `principal` is evaluated against, from `snapshot` (the snapshot it was
     /// authenticated with).
     #[must_use]
     pub fn subject(&self, snapshot: &IamSnapshot, principal: &Principal) -> Subject {
+        if let Some(s) = self.external.as_ref().and_then(|e| e.subject(principal)) {
+            return s;
+        }
         let identity = match principal {
             Principal::Anonymous => return Subject::Anonymous,
             Principal::Authenticated(Identity::Root { .. }) => return Subject::Owner,
@@ -175,6 +188,10 @@ impl Authorizer {
                 (None, None) => Verdict::Allow("owner".into()),
             },
             Subject::Anonymous => self.decide_anonymous(snapshot, req),
+            Subject::External(who) => match &self.external {
+                Some(e) => e.decide(who, req),
+                None => Verdict::Deny("no external authoriser".into()),
+            },
         };
         tracing::debug!(
             action = req.action().as_str(),

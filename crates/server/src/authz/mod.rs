@@ -7,6 +7,7 @@
 //! - [`table`]: every S3 operation → IAM action(s), resource, condition keys.
 //! - [`context`]: the condition values of one request (connection, identity, signature, op keys).
 //! - [`Authorizer`]: whose policies apply (cached compiled sets) and the verdict.
+//! - [`external`]: an OPA-style external authoriser that, when configured, decides instead.
 //! - [`bucket_policy`]: bucket policies, stored in the IAM store, answering anonymous requests.
 //!
 //! The s3s hook that runs all this is [`crate::access::Access`].
@@ -15,6 +16,7 @@ pub mod bucket_policy;
 mod cache;
 pub mod context;
 mod decide;
+pub mod external;
 mod open;
 pub mod table;
 

@@ -68,6 +68,8 @@ pub struct Config {
     pub openid: strongbox_idp::openid::config::OpenIdConfig,
     /// The identity plugin (`MINIO_IDENTITY_PLUGIN_*`, see [`plugin`]), when configured.
     pub identity_plugin: Option<strongbox_idp::plugin::PluginConfig>,
+    /// The external authoriser (`MINIO_POLICY_PLUGIN_*` / `MINIO_POLICY_OPA_*`), when configured.
+    pub policy_plugin: Option<crate::authz::external::ExternalConfig>,
     /// Things worth telling the operator once logging is up (deprecated variables, ...).
     pub warnings: Vec<String>,
 }
@@ -144,6 +146,7 @@ pub struct Sources {
     openid_problems: Vec<(String, String)>,
     identity_plugin: Option<strongbox_idp::plugin::PluginConfig>,
     plugin_problems: Vec<(String, String)>,
+    policy_plugin: Option<crate::authz::external::ExternalConfig>,
 }
 
 impl Sources {
@@ -172,10 +175,14 @@ impl Sources {
             Ok(c) => (c, Vec::new()),
             Err(p) => (Default::default(), p),
         };
-        let (identity_plugin, plugin_problems) = match plugin::identity_from_env(env) {
+        let (identity_plugin, mut plugin_problems) = match plugin::identity_from_env(env) {
             Ok(c) => (c, Vec::new()),
             Err(p) => (None, p),
         };
+        let policy_plugin = plugin::policy_from_env(env).unwrap_or_else(|p| {
+            plugin_problems.extend(p);
+            None
+        });
         Self {
             address: args.address.clone(),
             data_dir: args.dir.clone(),
@@ -195,6 +202,7 @@ impl Sources {
             openid_problems,
             identity_plugin,
             plugin_problems,
+            policy_plugin,
         }
     }
 
@@ -341,6 +349,7 @@ impl Sources {
                 sts,
                 openid: self.openid,
                 identity_plugin: self.identity_plugin,
+                policy_plugin: self.policy_plugin,
                 warnings,
             }),
             _ => Err(ConfigErrors(errors)),

@@ -12,6 +12,13 @@ pub fn identity_from_env(env: &dyn Env) -> Result<Option<PluginConfig>, Vec<Prob
     PluginConfig::from_vars(|n| env.var(n))
 }
 
+/// The external authoriser (OPA / access management plugin), if configured.
+pub fn policy_from_env(
+    env: &dyn Env,
+) -> Result<Option<crate::authz::external::ExternalConfig>, Vec<Problem>> {
+    crate::authz::external::ExternalConfig::from_env(env)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
