@@ -24,12 +24,23 @@ pub(crate) fn content_headers(
 ) -> ContentHeaders {
     ContentHeaders {
         content_type,
-        content_encoding,
+        content_encoding: content_encoding.and_then(|v| stored_content_encoding(&v)),
         content_disposition,
         content_language,
         cache_control,
         expires: expires.map(timestamp_secs),
     }
+}
+
+/// `aws-chunked` only describes how the request body was framed on the wire (SigV4 streaming);
+/// S3 drops it from what it stores and keeps any real coding that follows it (`aws-chunked,gzip`).
+fn stored_content_encoding(value: &str) -> Option<String> {
+    let kept: Vec<&str> = value
+        .split(',')
+        .map(str::trim)
+        .filter(|c| !c.is_empty() && !c.eq_ignore_ascii_case("aws-chunked"))
+        .collect();
+    (!kept.is_empty()).then(|| kept.join(","))
 }
 
 pub(crate) fn body_or_empty(body: Option<StreamingBlob>) -> StreamingBlob {
@@ -151,4 +162,20 @@ pub(crate) async fn put_object(
         checksum_sha256: c.sha256,
         ..Default::default()
     }))
+}
+
+#[cfg(test)]
+mod content_encoding_tests {
+    use super::stored_content_encoding;
+
+    #[test]
+    fn aws_chunked_is_not_stored() {
+        assert_eq!(stored_content_encoding("aws-chunked"), None);
+        assert_eq!(
+            stored_content_encoding("aws-chunked, gzip"),
+            Some("gzip".to_owned())
+        );
+        assert_eq!(stored_content_encoding("gzip"), Some("gzip".to_owned()));
+        assert_eq!(stored_content_encoding("AWS-CHUNKED"), None);
+    }
 }

@@ -372,7 +372,33 @@ fn body_error(e: s3s::StdError) -> S3Error {
         Ok(s3) => *s3,
         Err(other) => {
             tracing::debug!(error = %other, "request body failed");
-            incomplete()
+            body_verification_error(&other.to_string()).unwrap_or_else(incomplete)
         }
+    }
+}
+
+/// s3s 0.14.1 (pinned exactly) reports body verification failures with error types it does not
+/// export, so they are recognised by their display text: a body that does not match its signed
+/// `x-amz-content-sha256`, and an aws-chunked chunk whose signature is wrong. Both are the
+/// client's signature problem, not a short body.
+fn body_verification_error(text: &str) -> Option<S3Error> {
+    if text.contains("UploadStreamError: Sha256Mismatch") {
+        // Not in s3s's generated code table: a custom code with the status AWS uses.
+        let code = "XAmzContentSHA256Mismatch"
+            .parse::<S3ErrorCode>()
+            .unwrap_or(S3ErrorCode::BadDigest);
+        let mut e = err(
+            code,
+            "The provided 'x-amz-content-sha256' header does not match what was computed.",
+        );
+        e.set_status_code(http::StatusCode::BAD_REQUEST);
+        Some(e)
+    } else if text.contains("AwsChunkedStreamError: SignatureMismatch") {
+        Some(err(
+            S3ErrorCode::SignatureDoesNotMatch,
+            "The request signature we calculated does not match the signature you provided. Check your key and signing method.",
+        ))
+    } else {
+        None
     }
 }
