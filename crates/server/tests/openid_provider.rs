@@ -227,6 +227,10 @@ async fn cached_keys_verify_while_the_provider_is_down_and_issuance_resumes() {
     let m = sts_error(&r, 400, "InvalidParameterValue");
     assert!(m.contains("could not be reached"), "{m}");
     assert!(t.elapsed() < Duration::from_secs(6));
+    // Within the refresh interval the provider is not asked again, and the answer stays clear.
+    let r = srv.web_identity(&mint(&rotated, "d"), &[]).await;
+    let m = sts_error(&r, 400, "InvalidParameterValue");
+    assert!(m.contains("could not be reached"), "{m}");
 
     // The provider comes back (same address) with the new key: issuance resumes.
     let listener = tokio::net::TcpListener::bind(addr).await.unwrap();

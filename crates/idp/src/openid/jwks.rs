@@ -255,8 +255,9 @@ pub struct KeyCache {
     http: HttpClient,
     refresh_interval: Duration,
     cached: RwLock<Cached>,
-    /// Serialises fetches and remembers when the last on-demand one started.
-    last_on_demand: tokio::sync::Mutex<Option<Instant>>,
+    /// Serialises fetches and remembers when the last on-demand one started and whether it
+    /// failed (then requests in the same interval are told the provider is unreachable).
+    last_on_demand: tokio::sync::Mutex<Option<(Instant, Option<FetchError>)>>,
 }
 
 impl std::fmt::Debug for KeyCache {
@@ -320,11 +321,18 @@ impl KeyCache {
         if let Some(k) = pick(&self.keys(), kid, alg) {
             return Ok(k);
         }
-        if last.is_some_and(|t| t.elapsed() < self.refresh_interval) {
-            return Err(LookupError::Unknown);
+        if let Some((at, failed)) = &*last
+            && at.elapsed() < self.refresh_interval
+        {
+            return Err(match failed {
+                Some(e) => LookupError::Unreachable(e.clone()),
+                None => LookupError::Unknown,
+            });
         }
-        *last = Some(Instant::now());
-        match self.refresh().await {
+        let started = Instant::now();
+        let result = self.refresh().await;
+        *last = Some((started, result.as_ref().err().cloned()));
+        match result {
             Ok(()) => pick(&self.keys(), kid, alg).ok_or(LookupError::Unknown),
             Err(e) => Err(LookupError::Unreachable(e)),
         }

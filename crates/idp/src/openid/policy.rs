@@ -70,9 +70,12 @@ pub fn select<'a, P: RoleProvider>(
             "Role {} does not exist",
             super::config::DUMMY_ROLE_ARN
         ))),
-        (None, Some(arn)) => Err(StsError::invalid_parameter(format!(
-            "Error processing RoleArn parameter: role {arn} does not exist"
-        ))),
+        (None, Some(arn)) => {
+            let shown: String = arn.chars().take(256).collect();
+            Err(StsError::invalid_parameter(format!(
+                "Error processing RoleArn parameter: role {shown} does not exist"
+            )))
+        }
     }
 }
 
