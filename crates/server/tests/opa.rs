@@ -34,10 +34,13 @@ enum Shape {
     Junk,
 }
 
+/// Each call: the `Authorization` header and the JSON body.
+type Calls = Arc<Mutex<Vec<(Option<String>, Value)>>>;
+
 #[derive(Clone)]
 struct Opa {
     addr: SocketAddr,
-    inputs: Arc<Mutex<Vec<(Option<String>, Value)>>>,
+    inputs: Calls,
     shape: Arc<Mutex<Shape>>,
 }
 
