@@ -211,3 +211,27 @@ async fn denied_when_the_authoriser_is_down() {
     let srv = start(&[("MINIO_IAM_OPA_URL", &url)]).await;
     assert_eq!(srv.head_bucket(&root(), "open").await, 403);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn denied_when_the_authoriser_hangs_past_the_timeout() {
+    // Accepts connections and never answers.
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((s, _)) = listener.accept().await {
+            held.push(s);
+        }
+    });
+    let url = format!("http://{addr}/authz");
+    let srv = start(&[
+        ("MINIO_POLICY_PLUGIN_URL", &url),
+        ("STRONGBOX_POLICY_PLUGIN_TIMEOUT", "1"),
+    ])
+    .await;
+    let t = std::time::Instant::now();
+    assert_eq!(srv.head_bucket(&root(), "open").await, 403);
+    let took = t.elapsed();
+    assert!(took >= std::time::Duration::from_millis(900), "{took:?}");
+    assert!(took < std::time::Duration::from_secs(4), "{took:?}");
+}
