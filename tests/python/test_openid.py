@@ -210,15 +210,19 @@ def s3_with(server, creds):
 
 
 def writable(s3, buckets=("projecta", "projectb", "groupa", "groupb", "teamb", "other")) -> list:
-    """The buckets `s3` may write to and read back."""
+    """The buckets `s3` may list, write to and read back. Access is probed with a body-less
+    request first: a refused PUT leaves its body unread, and the server currently misreads the
+    next request on that connection (reported to the lead; not an OpenID matter)."""
     out = []
     for b in buckets:
         try:
-            s3.put_object(Bucket=b, Key="probe", Body=b"x")
-            assert s3.get_object(Bucket=b, Key="probe")["Body"].read() == b"x"
-            out.append(b)
+            s3.list_objects_v2(Bucket=b)
         except ClientError as e:
-            assert e.response["Error"]["Code"] == "AccessDenied", e.response
+            assert e.response["Error"]["Code"] == "AccessDenied", (b, e.response)
+            continue
+        s3.put_object(Bucket=b, Key="probe", Body=b"x")
+        assert s3.get_object(Bucket=b, Key="probe")["Body"].read() == b"x"
+        out.append(b)
     return out
 
 
@@ -291,13 +295,16 @@ def minio_client(server, provider):
 
 
 def minio_writable(client, buckets=("projecta", "projectb", "teamb", "other")) -> list:
+    """As `writable`, with minio-py."""
     out = []
     for b in buckets:
         try:
-            client.put_object(b, "probe", io.BytesIO(b"m"), 1)
-            out.append(b)
+            list(client.list_objects(b))
         except S3Error as e:
-            assert e.code == "AccessDenied", e
+            assert e.code == "AccessDenied", (b, e)
+            continue
+        client.put_object(b, "probe", io.BytesIO(b"m"), 1)
+        out.append(b)
     return out
 
 
