@@ -116,6 +116,7 @@ impl HttpService {
             .path()
             .starts_with(crate::routes::admin::ANY_ADMIN_PREFIX)
             .then(|| req.uri().path().to_owned());
+        let body_declared = declares_body(&req);
         let start = Instant::now();
         let span = tracing::debug_span!("request", id = id.as_str());
         let result = crate::routes::sts::front::call(self.sts.as_ref(), &self.s3, req)
@@ -131,6 +132,12 @@ impl HttpService {
             resp = crate::routes::admin::error::admin_error_as_json(resp, path, id.as_str());
         }
         resp.headers_mut().insert(REQUEST_ID_HEADER, id.0.clone());
+        if body_declared && (resp.status().is_client_error() || resp.status().is_server_error()) {
+            // A refusal may come before the body was read (or before `100 Continue` was sent):
+            // close rather than leave the client's body on the connection (RFC 9110 §10.1.1).
+            resp.headers_mut()
+                .insert(http::header::CONNECTION, HeaderValue::from_static("close"));
+        }
 
         if let Some(line) = line {
             tracing::debug!(
@@ -146,6 +153,17 @@ impl HttpService {
         }
         resp
     }
+}
+
+/// An HTTP/1 request that announces a body (HTTP/2 frames bodies itself and forbids `Connection`).
+fn declares_body<B>(req: &Request<B>) -> bool {
+    if req.version() > http::Version::HTTP_11 {
+        return false;
+    }
+    let h = req.headers();
+    h.contains_key(http::header::TRANSFER_ENCODING)
+        || h.get(http::header::CONTENT_LENGTH)
+            .is_some_and(|v| v.as_bytes() != b"0")
 }
 
 struct RequestLine {
