@@ -225,8 +225,11 @@ pub fn authenticate_in(
             )),
         };
     };
-    if let Some(region) = crate::scope::scope_region(headers, uri) {
-        crate::scope::check_region(identities.required_region.as_deref(), &region)?;
+    // Without a configured region every scope is accepted: the scope is not even parsed.
+    if let Some(required) = identities.required_region.as_deref()
+        && let Some(region) = crate::scope::scope_region(headers, uri)
+    {
+        crate::scope::check_region(Some(required), &region)?;
     }
     let resolved =
         identities.resolve_in(snapshot, &credentials.access_key, OffsetDateTime::now_utc())?;

@@ -8,6 +8,11 @@
 //! - S3 header keys (`s3:x-amz-content-sha256`, encryption, storage class, object lock) are set when
 //!   the header is present; the operation's own keys come from its row in [`super::table`].
 
+use std::cell::RefCell;
+use std::net::IpAddr;
+use std::sync::LazyLock;
+
+use http::header::{HeaderName, REFERER, USER_AGENT};
 use http::{HeaderMap, Uri};
 use strongbox_iam::IamSnapshot;
 use strongbox_policy::ConditionValues;
@@ -41,6 +46,32 @@ const HEADER_KEYS: &[(&str, &str)] = &[
     ),
     ("x-amz-object-lock-legal-hold", "s3:object-lock-legal-hold"),
 ];
+
+/// [`HEADER_KEYS`] with parsed header names (a lookup by `HeaderName` skips parsing the name).
+static HEADER_NAMES: LazyLock<Vec<(HeaderName, &'static str)>> = LazyLock::new(|| {
+    HEADER_KEYS
+        .iter()
+        .map(|(name, key)| (HeaderName::from_static(name), *key))
+        .collect()
+});
+
+thread_local! {
+    /// The last peer address formatted on this thread: a connection's requests share it.
+    static LAST_IP: RefCell<Option<(IpAddr, String)>> = const { RefCell::new(None) };
+}
+
+/// `ip` as `aws:SourceIp` shows it (IPv4-mapped IPv6 as IPv4).
+fn source_ip(ip: IpAddr) -> String {
+    let ip = ip.to_canonical();
+    LAST_IP.with_borrow_mut(|last| match last {
+        Some((cached, text)) if *cached == ip => text.clone(),
+        _ => {
+            let text = ip.to_string();
+            *last = Some((ip, text.clone()));
+            text
+        }
+    })
+}
 
 /// Who the policy variables describe.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -213,7 +244,7 @@ pub struct RequestFacts<'a> {
 #[must_use]
 pub fn condition_values(facts: &RequestFacts<'_>, rule: &Rule, who: &Who) -> ConditionValues {
     let mut v = ConditionValues::new();
-    let header = |name: &str| facts.headers.get(name).and_then(|h| h.to_str().ok());
+    let header = |name: &HeaderName| facts.headers.get(name).and_then(|h| h.to_str().ok());
     let query = |name: &str| {
         facts
             .query
@@ -227,13 +258,16 @@ pub fn condition_values(facts: &RequestFacts<'_>, rule: &Rule, who: &Who) -> Con
     }
     v.insert("aws:EpochTime", facts.now.unix_timestamp().to_string());
     if let Some(conn) = facts.connection {
-        v.insert("aws:SourceIp", conn.peer.ip().to_canonical().to_string());
-        v.insert("aws:SecureTransport", conn.tls.to_string());
+        v.insert("aws:SourceIp", source_ip(conn.peer.ip()));
+        v.insert(
+            "aws:SecureTransport",
+            if conn.tls { "true" } else { "false" },
+        );
     }
-    if let Some(ua) = header("user-agent") {
+    if let Some(ua) = header(&USER_AGENT) {
         v.insert("aws:UserAgent", ua);
     }
-    if let Some(referer) = header("referer") {
+    if let Some(referer) = header(&REFERER) {
         v.insert("aws:Referer", referer);
     }
 
@@ -256,7 +290,7 @@ pub fn condition_values(facts: &RequestFacts<'_>, rule: &Rule, who: &Who) -> Con
         }
     }
 
-    for (name, key) in HEADER_KEYS {
+    for (name, key) in HEADER_NAMES.iter() {
         if let Some(value) = header(name) {
             v.insert(key, value);
         }
@@ -267,8 +301,14 @@ pub fn condition_values(facts: &RequestFacts<'_>, rule: &Rule, who: &Who) -> Con
             OpKey::Delimiter => query("delimiter"),
             OpKey::MaxKeys => query("max-keys"),
             OpKey::VersionId => query("versionId"),
-            OpKey::CopySource => header("x-amz-copy-source"),
-            OpKey::MetadataDirective => header("x-amz-metadata-directive"),
+            OpKey::CopySource => facts
+                .headers
+                .get("x-amz-copy-source")
+                .and_then(|h| h.to_str().ok()),
+            OpKey::MetadataDirective => facts
+                .headers
+                .get("x-amz-metadata-directive")
+                .and_then(|h| h.to_str().ok()),
             // From the typed input: set by the per-operation hook.
             OpKey::LocationConstraint => None,
         };
@@ -403,6 +443,16 @@ mod tests {
         assert_eq!(v.get("aws:principaltype").unwrap(), ["Anonymous"]);
         assert!(v.get("aws:username").is_none());
         assert!(v.get("s3:authType").is_none());
+    }
+
+    #[test]
+    fn source_ip_follows_the_peer_on_one_thread() {
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        assert_eq!(source_ip(ip("10.0.0.1")), "10.0.0.1");
+        assert_eq!(source_ip(ip("10.0.0.1")), "10.0.0.1");
+        assert_eq!(source_ip(ip("::ffff:10.0.0.2")), "10.0.0.2");
+        assert_eq!(source_ip(ip("2001:db8::1")), "2001:db8::1");
+        assert_eq!(source_ip(ip("10.0.0.1")), "10.0.0.1");
     }
 
     fn empty_snapshot() -> std::sync::Arc<IamSnapshot> {

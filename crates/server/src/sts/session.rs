@@ -16,10 +16,18 @@
 //!
 //! A POST form upload carries its token inside the multipart body, which the front cannot see:
 //! a temporary access key there is refused with a clear message.
+//!
+//! Verified sessions are cached across requests ([`SessionCache`]), keyed by the SHA-256 of
+//! access key and token. An entry is used only by the [`Sts`] that verified it, only while the
+//! IAM snapshot generation is the one it was verified under (any change of the key ring, the
+//! revocations, users or policies starts a new generation), and only before the credential
+//! expires or its signing key stops verifying; revocations are checked again on every request.
 
-use std::sync::{Arc, OnceLock};
+use std::collections::HashMap;
+use std::sync::{Arc, LazyLock, OnceLock, RwLock, Weak};
 
 use s3s::{S3Error, S3ErrorCode, S3Result};
+use sha2::Digest as _;
 use strongbox_iam::{BasePermissions, IamSnapshot, Permissions};
 use strongbox_sts::request_auth::{CredentialError, KeyKind, check_credentials};
 use strongbox_sts::{Provider, VerifiedSession};
@@ -201,9 +209,12 @@ pub fn temporary(access_key: &str) -> Option<S3Result<Arc<TemporarySession>>> {
                 }
                 TokenSource::Present(t) => t,
             };
-            let (ak, result) = cur
-                .verified
-                .get_or_init(|| (access_key.to_owned(), verify(&cur.sts, access_key, token)));
+            let (ak, result) = cur.verified.get_or_init(|| {
+                (
+                    access_key.to_owned(),
+                    verify_cached(&cur.sts, access_key, token),
+                )
+            });
             if ak != access_key {
                 // s3s asks for one access key per request; anything else is not this session.
                 return Some(Err(Failure::from_credential(CredentialError::Token(
@@ -232,12 +243,124 @@ pub fn verified(access_key: &str) -> Option<Arc<TemporarySession>> {
         .flatten()
 }
 
-fn verify(sts: &Sts, access_key: &str, token: &str) -> Result<Arc<TemporarySession>, Failure> {
+/// Most verified sessions kept (about 1 KiB each); a full cache drops its unusable entries, or
+/// everything if that is not enough.
+const MAX_CACHED_SESSIONS: usize = 4096;
+
+struct CachedSession {
+    /// The STS state that verified it. A `Weak` compares by allocation and keeps it from being
+    /// reused by another `Sts` while the entry exists, without keeping the state alive.
+    sts: Weak<Sts>,
+    generation: u64,
+    /// Unix seconds from which the entry is unusable: the credential's expiry, or earlier when
+    /// its signing key stops verifying.
+    valid_until: i64,
+    session: Arc<TemporarySession>,
+}
+
+/// Verified temporary sessions, shared by the requests of every [`Sts`] in the process (one in
+/// a server; tests run several, which the `sts` field of each entry tells apart).
+#[derive(Default)]
+struct SessionCache {
+    map: RwLock<HashMap<[u8; 32], CachedSession>>,
+}
+
+static SESSIONS: LazyLock<SessionCache> = LazyLock::new(SessionCache::default);
+
+/// The cache key: SHA-256 over the access key, a separator and the token (no token is kept).
+fn session_key(access_key: &str, token: &str) -> [u8; 32] {
+    let mut h = sha2::Sha256::new();
+    h.update(access_key.as_bytes());
+    h.update([0u8]);
+    h.update(token.as_bytes());
+    h.finalize().into()
+}
+
+impl SessionCache {
+    fn get(
+        &self,
+        sts: &Arc<Sts>,
+        key: &[u8; 32],
+        access_key: &str,
+        generation: u64,
+        now: i64,
+    ) -> Option<Arc<TemporarySession>> {
+        let map = self.map.read().unwrap_or_else(|p| p.into_inner());
+        let e = map.get(key)?;
+        let same_key: bool = e
+            .session
+            .access_key()
+            .as_bytes()
+            .ct_eq(access_key.as_bytes())
+            .into();
+        let usable = same_key
+            && std::ptr::eq(e.sts.as_ptr(), Arc::as_ptr(sts))
+            && e.generation == generation
+            && now < e.valid_until;
+        usable.then(|| Arc::clone(&e.session))
+    }
+
+    fn insert(&self, key: [u8; 32], entry: CachedSession, now: i64) {
+        let mut map = self.map.write().unwrap_or_else(|p| p.into_inner());
+        if map.len() >= MAX_CACHED_SESSIONS {
+            map.retain(|_, e| now < e.valid_until && e.sts.strong_count() > 0);
+            if map.len() >= MAX_CACHED_SESSIONS / 2 {
+                map.clear();
+            }
+        }
+        map.insert(key, entry);
+    }
+}
+
+/// [`verify`], answered from [`SESSIONS`] when this `Sts` verified the same token under the
+/// current IAM generation and it is still unexpired; revocations are checked either way.
+fn verify_cached(
+    sts: &Arc<Sts>,
+    access_key: &str,
+    token: &str,
+) -> Result<Arc<TemporarySession>, Failure> {
+    // The snapshot is taken before the key ring and revocations are read, so an entry can only
+    // ever be stored under a generation no newer than what it was checked against.
+    let snapshot = sts.iam().snapshot();
+    let now = sts.now();
+    let key = session_key(access_key, token);
+    let generation = snapshot.generation();
+    if let Some(session) = SESSIONS.get(sts, &key, access_key, generation, now.unix_timestamp()) {
+        sts.revocations()
+            .check(session.verified())
+            .map_err(|e| Failure::from_credential(CredentialError::Token(e)))?;
+        return Ok(session);
+    }
     let ring = sts.key_ring();
+    let session = verify(sts, &ring, &snapshot, access_key, token)?;
+    let verified = session.verified();
+    let key_until = ring
+        .keys()
+        .into_iter()
+        .find(|k| k.kid == verified.kid())
+        .and_then(|k| k.verify_until)
+        .unwrap_or(i64::MAX);
+    let entry = CachedSession {
+        sts: Arc::downgrade(sts),
+        generation,
+        valid_until: verified.expiration().unix_timestamp().min(key_until),
+        session: Arc::clone(&session),
+    };
+    SESSIONS.insert(key, entry, now.unix_timestamp());
+    Ok(session)
+}
+
+fn verify(
+    sts: &Sts,
+    ring: &strongbox_sts::KeyRing,
+    snapshot: &IamSnapshot,
+    access_key: &str,
+    token: &str,
+) -> Result<Arc<TemporarySession>, Failure> {
     let revocations = sts.revocations();
     let now = sts.now();
     let checked = check_credentials(
-        &ring,
+        ring,
         &revocations,
         Some(access_key),
         KeyKind::NotStatic,
@@ -249,8 +372,7 @@ fn verify(sts: &Sts, access_key: &str, token: &str) -> Result<Arc<TemporarySessi
         // NotStatic with a token always yields a session or an error.
         return Err(Failure::from_credential(CredentialError::UnknownAccessKey));
     };
-    let snapshot = sts.iam().snapshot();
-    check_parent(&snapshot, &session)?;
+    check_parent(snapshot, &session)?;
     let owner = session.is_owner(snapshot.root_access_key());
     Ok(Arc::new(TemporarySession {
         session: *session,
@@ -310,5 +432,128 @@ pub async fn parent_removed(user: &str) -> bool {
             tracing::error!(error = %e, "STS revocation task failed");
             false
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use strongbox_iam::{Iam, MemoryStore, Status};
+    use strongbox_sts::revocation::Revocation;
+    use strongbox_sts::{Claims, IssuedCredential, Provider, TestClock, duration, issue};
+
+    use super::*;
+    use crate::sts::StsConfig;
+
+    const T0: i64 = 1_800_000_000;
+
+    fn at(unix: i64) -> time::OffsetDateTime {
+        time::OffsetDateTime::from_unix_timestamp(unix).unwrap()
+    }
+
+    fn sts(clock: &TestClock) -> Arc<Sts> {
+        let root = crate::RootCredentials::new("rootuser".into(), "rootpassword".into()).unwrap();
+        let iam = Iam::with_store(
+            Arc::new(MemoryStore::new()),
+            crate::authz::iam_config(&root),
+        )
+        .unwrap();
+        iam.add_user("alice", "alicesecret", Status::Enabled)
+            .unwrap();
+        let sts = Sts::open(Arc::new(iam), StsConfig::default(), Arc::new(clock.clone()));
+        Arc::new(sts.unwrap())
+    }
+
+    fn credential(sts: &Sts, secs: &str) -> IssuedCredential {
+        let d = duration::assume_role(&sts.config().duration, Some(secs)).unwrap();
+        issue(
+            &sts.key_ring(),
+            Claims::new("alice", Provider::Builtin),
+            sts.now(),
+            d,
+        )
+        .unwrap()
+    }
+
+    /// One request presenting `cred`'s token: the session, or the S3 error code.
+    async fn request(
+        sts: &Arc<Sts>,
+        cred: &IssuedCredential,
+    ) -> Result<Arc<TemporarySession>, String> {
+        let token = Zeroizing::new(cred.session_token.expose().to_owned());
+        let creds = RequestCredentials::new(Arc::clone(sts), TokenSource::Present(token), false);
+        scope(creds, async {
+            temporary(&cred.access_key)
+                .expect("a token was presented")
+                .map_err(|e| e.code().as_str().to_owned())
+        })
+        .await
+    }
+
+    #[tokio::test]
+    async fn a_verified_session_is_reused_until_it_expires() {
+        let clock = TestClock::at_unix(T0);
+        let sts = sts(&clock);
+        let cred = credential(&sts, "900");
+        let first = request(&sts, &cred).await.unwrap();
+        let second = request(&sts, &cred).await.unwrap();
+        assert!(
+            Arc::ptr_eq(&first, &second),
+            "second request served from the cache"
+        );
+        clock.set(at(T0 + 899));
+        assert!(request(&sts, &cred).await.is_ok());
+        clock.set(at(T0 + 900));
+        assert_eq!(request(&sts, &cred).await.unwrap_err(), "ExpiredToken");
+    }
+
+    #[tokio::test]
+    async fn revocation_and_a_disabled_parent_end_a_cached_session_at_once() {
+        let clock = TestClock::at_unix(T0);
+        let sts = sts(&clock);
+        let (a, b) = (credential(&sts, "900"), credential(&sts, "900"));
+        assert!(request(&sts, &a).await.is_ok());
+        assert!(request(&sts, &b).await.is_ok());
+        sts.revoke(&[Revocation::AccessKey {
+            access_key: a.access_key.clone(),
+            expires_at: T0 + 900,
+        }])
+        .unwrap();
+        assert_eq!(request(&sts, &a).await.unwrap_err(), "InvalidTokenId");
+        assert!(request(&sts, &b).await.is_ok());
+        sts.iam()
+            .set_user_status("alice", Status::Disabled)
+            .unwrap();
+        assert_eq!(request(&sts, &b).await.unwrap_err(), "InvalidAccessKeyId");
+        sts.iam().set_user_status("alice", Status::Enabled).unwrap();
+        assert!(request(&sts, &b).await.is_ok());
+        sts.revoke_parent("alice").unwrap();
+        assert_eq!(request(&sts, &b).await.unwrap_err(), "InvalidTokenId");
+    }
+
+    #[tokio::test]
+    async fn a_session_cached_by_one_sts_is_not_accepted_by_another() {
+        let clock = TestClock::at_unix(T0);
+        let (one, other) = (sts(&clock), sts(&clock));
+        let cred = credential(&one, "900");
+        assert!(request(&one, &cred).await.is_ok());
+        // Same IAM generation history, different key ring: the other must verify for itself.
+        assert_eq!(
+            one.iam().snapshot().generation(),
+            other.iam().snapshot().generation()
+        );
+        assert_eq!(request(&other, &cred).await.unwrap_err(), "InvalidTokenId");
+    }
+
+    #[tokio::test]
+    async fn a_wrong_token_for_a_cached_access_key_is_refused() {
+        let clock = TestClock::at_unix(T0);
+        let sts = sts(&clock);
+        let (a, b) = (credential(&sts, "900"), credential(&sts, "900"));
+        assert!(request(&sts, &a).await.is_ok());
+        let mixed = IssuedCredential {
+            session_token: b.session_token.clone(),
+            ..a.clone()
+        };
+        assert_eq!(request(&sts, &mixed).await.unwrap_err(), "InvalidTokenId");
     }
 }
