@@ -125,9 +125,22 @@ impl Identities {
 
     /// The secret that signs requests made with `access_key`.
     pub fn secret_key(&self, access_key: &str) -> S3Result<SecretKey> {
+        if self.is_root(access_key) {
+            return Ok(self.root.secret_key().clone());
+        }
         let snapshot = self.iam.snapshot();
         self.resolve_in(&snapshot, access_key, OffsetDateTime::now_utc())
             .map(|r| r.secret_key)
+    }
+
+    /// Whether `access_key` is root's. Constant time on the key's content; only its length can
+    /// show through timing. The secret is never compared here: s3s compares signatures in
+    /// constant time.
+    fn is_root(&self, access_key: &str) -> bool {
+        access_key
+            .as_bytes()
+            .ct_eq(self.root.access_key().as_bytes())
+            .into()
     }
 
     /// Resolves `access_key` against one snapshot at time `now`.
@@ -137,13 +150,7 @@ impl Identities {
         access_key: &str,
         now: OffsetDateTime,
     ) -> S3Result<Resolved> {
-        // Constant time on the key's content; only its length can show through timing. The
-        // secret is never compared here: s3s compares signatures in constant time.
-        let is_root: bool = access_key
-            .as_bytes()
-            .ct_eq(self.root.access_key().as_bytes())
-            .into();
-        if is_root {
+        if self.is_root(access_key) {
             return Ok(Resolved {
                 secret_key: self.root.secret_key().clone(),
                 identity: Identity::Root {

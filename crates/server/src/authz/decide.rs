@@ -45,6 +45,20 @@ pub enum Subject {
     External(Arc<super::external::ExternalWho>),
 }
 
+impl Subject {
+    /// Whether deciding for this subject reads the request's condition values. The owner is
+    /// allowed and a broken subject denied without them, so their requests need not build any
+    /// (see [`super::context::condition_values`]); every other subject evaluates a policy or
+    /// asks the external authoriser, which sees them all.
+    #[must_use]
+    pub fn reads_condition_values(&self) -> bool {
+        match self {
+            Self::Owner | Self::Broken => false,
+            Self::Policies { .. } | Self::Anonymous | Self::External(_) => true,
+        }
+    }
+}
+
 /// The outcome, with the reason for the log.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Verdict {
