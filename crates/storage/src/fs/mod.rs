@@ -21,6 +21,9 @@
 //!   completion is instant and crash-safe. CopyObject hard-links the source's immutable files.
 //! - **Reads** open all segment files first (a concurrent overwrite may unlink them afterwards;
 //!   open files stay readable) and stream them in 1 MiB positional reads from a blocking thread.
+//! - **Cache**: GET/HEAD keep recently read index entries, and the bytes of objects up to 64 KiB,
+//!   in a bounded in-memory cache (`cache.rs`) that every index write invalidates after its
+//!   commit; a hit is answered without the blocking pool, redb or the file system.
 //!
 //! Every redb and file-system call runs on tokio's blocking pool, never on executor threads.
 
