@@ -30,7 +30,11 @@ impl S3 for Probe {
         &self,
         req: S3Request<ListBucketsInput>,
     ) -> S3Result<S3Response<ListBucketsOutput>> {
-        let who = match req.extensions.get::<Authorized>().and_then(Authorized::identity) {
+        let who = match req
+            .extensions
+            .get::<Authorized>()
+            .and_then(Authorized::identity)
+        {
             Some(Identity::Root { access_key }) => format!("root:{access_key}"),
             Some(other) => format!("{other:?}"),
             None => "unauthorized".to_owned(),
