@@ -113,8 +113,13 @@ impl Access {
             auth: AuthStyle::detect(cx.credentials().is_some(), op, cx.headers(), &query),
             now: OffsetDateTime::now_utc(),
         };
-        let values = condition_values(&facts, rule, &Who::of(&principal, &snapshot));
         let subject = self.authorizer.subject(&snapshot, &principal);
+        // Root (the owner) reads no condition values unless an external authoriser decides.
+        let values = if subject.reads_condition_values() {
+            condition_values(&facts, rule, &Who::of(&principal, &snapshot))
+        } else {
+            ConditionValues::new()
+        };
         let pending = Pending {
             snapshot,
             principal,
