@@ -74,6 +74,14 @@ if [ "$(cat "$oidc_stamp" 2>/dev/null)" != "$oidc_hash" ]; then
     echo "$oidc_hash" >"$oidc_stamp"
 fi
 
+# The LDAP tests start a throwaway slapd (Debian's OpenLDAP server) on 127.0.0.1 with its own data dir;
+# no system service is used. ldap-utils gives ldapadd/ldapsearch for seeding and checks.
+if ! command -v slapd >/dev/null && [ ! -x /usr/sbin/slapd ] || ! command -v ldapadd >/dev/null; then
+    say "installing slapd and ldap-utils"
+    echo "slapd slapd/no_configuration boolean true" | debconf-set-selections 2>/dev/null || true
+    apt_install slapd ldap-utils
+fi
+
 mkdir -p "$LOG_DIR"
 
 # ---------------------------------------------------------------------------------------------
