@@ -26,9 +26,9 @@ mod testsuite_iam;
 
 pub use error::IamError;
 pub use iam::{
-    AccountInfo, GroupInfo, Iam, IamConfig, MAX_ATTEMPTS, MAX_EXPIRY, MIN_EXPIRY,
-    NewServiceAccount, PolicyEntities, PolicyTarget, PolicyValidator, ServiceAccountUpdate,
-    UserInfo, generate_access_key, generate_secret_key,
+    AccountInfo, GroupInfo, Iam, IamConfig, LdapPolicyChange, LdapPolicyEntities, LdapTarget,
+    MAX_ATTEMPTS, MAX_EXPIRY, MIN_EXPIRY, NewServiceAccount, PolicyEntities, PolicyTarget,
+    PolicyValidator, ServiceAccountUpdate, UserInfo, generate_access_key, generate_secret_key,
 };
 pub use model::{
     Blob, Group, MappingKind, PolicyDoc, PolicyMapping, RootCredentials, ServiceAccount,

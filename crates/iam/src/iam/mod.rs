@@ -11,6 +11,7 @@
 
 mod blobs;
 mod groups;
+mod ldap;
 mod policies;
 mod service_accounts;
 mod users;
@@ -31,6 +32,7 @@ use crate::store::redb::RedbStore;
 use crate::store::{Change, Guard, IamStore, Op, StoreError};
 
 pub use groups::GroupInfo;
+pub use ldap::{LdapPolicyChange, LdapPolicyEntities, LdapTarget};
 pub use policies::{PolicyEntities, PolicyTarget};
 pub use service_accounts::{
     MAX_EXPIRY, MIN_EXPIRY, NewServiceAccount, ServiceAccountUpdate, generate_access_key,

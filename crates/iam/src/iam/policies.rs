@@ -24,7 +24,11 @@ pub struct PolicyEntities {
     pub groups: Vec<String>,
 }
 
-fn check_policy_names(snap: &IamSnapshot, tx: &mut Tx, names: &[&str]) -> Result<(), IamError> {
+pub(super) fn check_policy_names(
+    snap: &IamSnapshot,
+    tx: &mut Tx,
+    names: &[&str],
+) -> Result<(), IamError> {
     if names.is_empty() {
         return Err(IamError::InvalidArgument {
             what: "policy names",
@@ -71,7 +75,12 @@ fn target_key(
     }
 }
 
-fn write_mapping(tx: &mut Tx, kind: MappingKind, entity: String, policies: BTreeSet<String>) {
+pub(super) fn write_mapping(
+    tx: &mut Tx,
+    kind: MappingKind,
+    entity: String,
+    policies: BTreeSet<String>,
+) {
     let key = RecordKey::Mapping(kind, entity.clone());
     if policies.is_empty() {
         tx.delete(key);
@@ -86,7 +95,7 @@ fn write_mapping(tx: &mut Tx, kind: MappingKind, entity: String, policies: BTree
     }
 }
 
-fn current(snap: &IamSnapshot, kind: MappingKind, entity: &str) -> BTreeSet<String> {
+pub(super) fn current(snap: &IamSnapshot, kind: MappingKind, entity: &str) -> BTreeSet<String> {
     snap.mapping(kind, entity)
         .map(|m| m.policies.clone())
         .unwrap_or_default()
