@@ -2,13 +2,16 @@
 //! See crates/bench/README.md for what each subcommand measures.
 
 mod assume_role;
+mod authz_latency;
 mod bigobject;
 mod cpu;
+mod custom_token;
 mod floor;
 mod get4k;
 mod get4k_auth;
 mod iam_fixture;
 mod load;
+mod plugin_server;
 mod policy50;
 mod policy_eval;
 mod process;
@@ -62,6 +65,10 @@ enum Cmd {
     /// AssumeRoleWithWebIdentity requests/s (RS256, keys cached) vs the floor and vs RS256
     /// verification alone.
     WebIdentity(Common),
+    /// AssumeRoleWithCustomToken requests/s vs the identity plugin's own rate (the floor).
+    CustomToken(Common),
+    /// 4 KiB GetObject latency and req/s with an OPA-style external authoriser vs without.
+    AuthzLatency(Common),
     /// Everything, with the ratios.
     All(Common),
     /// The trivial hyper server itself (started by the other subcommands).
@@ -71,6 +78,14 @@ enum Cmd {
         address: SocketAddr,
         #[arg(long, default_value_t = get4k::OBJECT_LEN)]
         body_len: usize,
+    },
+    /// The identity plugin or OPA-style authoriser (started by custom-token, authz-latency).
+    #[command(hide = true)]
+    PluginServer {
+        #[arg(long)]
+        address: SocketAddr,
+        #[arg(long, value_enum)]
+        kind: plugin_server::Kind,
     },
 }
 
@@ -137,6 +152,8 @@ struct Which {
     assume_role: bool,
     sts_scale: bool,
     web_identity: bool,
+    custom_token: bool,
+    authz_latency: bool,
 }
 
 impl Which {
@@ -150,6 +167,8 @@ impl Which {
         assume_role: false,
         sts_scale: false,
         web_identity: false,
+        custom_token: false,
+        authz_latency: false,
     };
     const ALL: Which = Which {
         floor: true,
@@ -161,6 +180,8 @@ impl Which {
         assume_role: true,
         sts_scale: true,
         web_identity: true,
+        custom_token: true,
+        authz_latency: true,
     };
 }
 
@@ -172,6 +193,12 @@ fn main() -> Result<()> {
                 .enable_all()
                 .build()?;
             return rt.block_on(floor::serve(address, body_len));
+        }
+        Cmd::PluginServer { address, kind } => {
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()?;
+            return rt.block_on(plugin_server::serve(address, kind));
         }
         Cmd::FloorGet(c) => (
             Which {
@@ -232,6 +259,20 @@ fn main() -> Result<()> {
         Cmd::WebIdentity(c) => (
             Which {
                 web_identity: true,
+                ..Which::NONE
+            },
+            c,
+        ),
+        Cmd::CustomToken(c) => (
+            Which {
+                custom_token: true,
+                ..Which::NONE
+            },
+            c,
+        ),
+        Cmd::AuthzLatency(c) => (
+            Which {
+                authz_latency: true,
                 ..Which::NONE
             },
             c,
@@ -346,6 +387,14 @@ async fn run(which: Which, common: &Common) -> Result<()> {
     if which.web_identity {
         println!("web-identity: AssumeRoleWithWebIdentity vs the floor and vs RS256 verification");
         web_identity::run(&setup, cfg, common.rounds, &mut report).await?;
+    }
+    if which.custom_token {
+        println!("custom-token: AssumeRoleWithCustomToken vs the identity plugin alone");
+        custom_token::run(&setup, cfg, common.rounds, &mut report).await?;
+    }
+    if which.authz_latency {
+        println!("authz-latency: 4 KiB GetObject with an OPA-style authoriser vs without");
+        authz_latency::run(&setup, cfg, common.rounds, &mut report).await?;
     }
     if which.big {
         println!("bigobject: {} MiB, single stream", common.size_mib);

@@ -9,6 +9,7 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, ensure};
@@ -47,8 +48,9 @@ const STRONGBOX: Side = Side {
     cpu_key: "web_identity_cpu_us_per_req",
 };
 
-/// Serves the discovery document and the JWKS of `jwk` on 127.0.0.1 until the runtime ends.
-async fn start_provider(jwk: serde_json::Value) -> Result<SocketAddr> {
+/// Serves the discovery document and the JWKS of `jwk` on 127.0.0.1 until the runtime ends;
+/// `hits` counts the requests it answers.
+async fn start_provider(jwk: serde_json::Value, hits: Arc<AtomicU64>) -> Result<SocketAddr> {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
     let issuer = format!("http://{addr}");
@@ -60,8 +62,10 @@ async fn start_provider(jwk: serde_json::Value) -> Result<SocketAddr> {
                 return;
             };
             let (discovery, jwks) = (discovery.clone(), jwks.clone());
+            let hits = Arc::clone(&hits);
             tokio::spawn(async move {
                 let svc = service_fn(move |req: http::Request<hyper::body::Incoming>| {
+                    hits.fetch_add(1, Ordering::Relaxed);
                     let body = match req.uri().path() {
                         "/jwks" => jwks.clone(),
                         _ => discovery.clone(),
@@ -151,7 +155,8 @@ pub async fn run(setup: &Setup, cfg: LoadConfig, rounds: u32, report: &mut Repor
     let c = signature::RsaPublicKeyComponents::<Vec<u8>>::from(key.public());
     let jwk = json!({"kty": "RSA", "kid": KID, "use": "sig", "alg": "RS256",
                      "n": URL_SAFE_NO_PAD.encode(&c.n), "e": URL_SAFE_NO_PAD.encode(&c.e)});
-    let provider = start_provider(jwk).await?;
+    let provider_hits = Arc::new(AtomicU64::new(0));
+    let provider = start_provider(jwk, Arc::clone(&provider_hits)).await?;
     let config_url = format!("http://{provider}/.well-known/openid-configuration");
     let mut env: Vec<(&str, &str)> = RATE_LIMIT_ENV.to_vec();
     env.extend([
@@ -209,6 +214,7 @@ pub async fn run(setup: &Setup, cfg: LoadConfig, rounds: u32, report: &mut Repor
             Expect::Credentials,
         ),
     ];
+    let hits_before = provider_hits.load(Ordering::Relaxed);
     for round in 1..=rounds {
         println!(
             "AssumeRoleWithWebIdentity round {round}/{rounds}: {} connections, {:?} warm-up + {:?} measured, answer {answer_len} bytes",
@@ -223,6 +229,14 @@ pub async fn run(setup: &Setup, cfg: LoadConfig, rounds: u32, report: &mut Repor
         distinct == good,
         "WebIdentity: {good} good answers but {distinct} distinct access keys"
     );
+    // Keys cached: the provider is not asked per request (a periodic refresh may ask it once).
+    let provider_calls = provider_hits.load(Ordering::Relaxed) - hits_before;
+    println!("  OpenID provider requests during the load: {provider_calls}");
+    report.check(
+        "web_identity_keys_cached",
+        provider_calls < 10,
+        format!("{provider_calls} OpenID provider requests during {good} AssumeRoleWithWebIdentity answers"),
+    );
     let rps: Vec<f64> = targets.iter().map(|t| t.record(cfg, report)).collect();
     report.ratio_untargeted("web_identity_vs_floor", rps[1] / rps[0]);
     let verify = rs256_verify_per_sec(&key, &token)?;
@@ -236,7 +250,21 @@ pub async fn run(setup: &Setup, cfg: LoadConfig, rounds: u32, report: &mut Repor
     report.ratio_untargeted("web_identity_vs_rs256_verify", rps[1] / (verify * cpus));
     report.note(format!(
         "web_identity_vs_rs256_verify = WebIdentity requests/s / (RS256 verifications/s on one core x {cpus} CPUs): \
-         the share of the machine's RS256 capacity that issuing reaches"
+         the share of the machine's RS256 capacity that issuing reaches (the load generator shares those CPUs)"
     ));
+    // Per core: WebIdentity requests per second of server CPU against RS256 verifications per
+    // second of one core. Barely moved by other load on the machine.
+    if let Some(cpu_us) = report.value(STRONGBOX.cpu_key) {
+        report.ratio_untargeted(
+            "web_identity_per_core_vs_rs256_verify",
+            (1e6 / cpu_us) / verify,
+        );
+        report.note(format!(
+            "web_identity_per_core_vs_rs256_verify = (1 / Strongbox CPU per WebIdentity request, {cpu_us:.1} us) / \
+             RS256 verifications per core-second ({:.1} us each): the share of a request's server CPU that is \
+             the signature check",
+            1e6 / verify
+        ));
+    }
     Ok(())
 }
