@@ -91,7 +91,7 @@ impl Access {
     }
 
     fn check_request(&self, cx: &mut S3AccessContext<'_>) -> S3Result<()> {
-        let connection = cx.extensions_mut().get::<ConnectionInfo>().copied();
+        let connection = cx.extensions_mut().get::<ConnectionInfo>().cloned();
         let snapshot = self.identities.iam().snapshot();
         let principal = authenticate_in(
             &self.identities,

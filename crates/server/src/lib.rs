@@ -22,6 +22,7 @@ mod server;
 pub mod shutdown;
 pub mod state;
 pub mod sts;
+pub mod tls;
 
 pub use self::config::{Config, ConfigErrors, ServerArgs};
 pub use self::credentials::RootCredentials;

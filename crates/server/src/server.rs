@@ -37,6 +37,7 @@ pub struct Server {
     service: HttpService,
     state: Arc<ServerState>,
     shutdown_timeout: Duration,
+    tls: Option<crate::tls::ServerTls>,
 }
 
 /// How serving ended.
@@ -125,9 +126,15 @@ impl Server {
         s3_config.presigned_url_max_skew_time_secs = MAX_CLOCK_SKEW_SECS;
         s3.set_config(Arc::new(StaticConfigProvider::new(Arc::new(s3_config))));
 
+        let tls_config = config.tls.clone();
+        let tls = tokio::task::spawn_blocking(move || crate::tls::ServerTls::setup(&tls_config))
+            .await
+            .map_err(io::Error::other)?
+            .map_err(|e| io::Error::other(format!("cannot set up HTTPS: {e}")))?;
         let listener = http::bind(&config.listen).await?;
         let local_addr = listener.local_addr()?;
         Ok(Self {
+            tls,
             listener,
             local_addr,
             service: HttpService::new(s3.build()).with_sts(sts),
@@ -148,6 +155,12 @@ impl Server {
         self.local_addr
     }
 
+    /// `https` when serving TLS, else `http`.
+    #[must_use]
+    pub fn scheme(&self) -> &'static str {
+        if self.tls.is_some() { "https" } else { "http" }
+    }
+
     /// Serves until `shutdown` resolves, then drains in-flight requests for at most the configured
     /// shutdown timeout.
     pub async fn serve(self, shutdown: impl Future<Output = ()>) -> Drained {
@@ -155,6 +168,7 @@ impl Server {
             self.listener,
             self.service,
             self.state,
+            self.tls,
             shutdown,
             self.shutdown_timeout,
         )

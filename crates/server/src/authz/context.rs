@@ -374,6 +374,7 @@ mod tests {
         let conn = ConnectionInfo {
             peer: "[::ffff:127.0.0.1]:5000".parse::<SocketAddr>().unwrap(),
             tls: false,
+            peer_certificates: None,
         };
         let now = OffsetDateTime::from_unix_timestamp(1_700_000_000).unwrap();
         let facts = RequestFacts {

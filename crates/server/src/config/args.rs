@@ -19,6 +19,12 @@ pub struct ServerArgs {
     #[arg(long, value_name = "SECONDS")]
     pub shutdown_timeout: Option<u64>,
 
+    /// Certificate directory for HTTPS: public.crt, private.key and CAs/ (MinIO's layout)
+    /// [env: MINIO_CERTS_DIR] [default: ~/.minio/certs]. Without the certificate files the server
+    /// speaks plain HTTP.
+    #[arg(long, value_name = "DIR")]
+    pub certs_dir: Option<PathBuf>,
+
     /// Data directory: objects, and the server's own state under DIR/.strongbox.
     #[arg(value_name = "DIR")]
     pub dir: PathBuf,
@@ -32,6 +38,7 @@ impl ServerArgs {
             address: ":9000".to_owned(),
             log_format: None,
             shutdown_timeout: None,
+            certs_dir: None,
             dir: dir.into(),
         }
     }

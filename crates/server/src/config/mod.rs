@@ -12,6 +12,7 @@ mod args;
 mod env;
 mod openid;
 mod plugin;
+pub mod tls;
 
 pub use self::address::ListenAddress;
 pub use self::args::{LogFormat, ServerArgs};
@@ -70,6 +71,8 @@ pub struct Config {
     pub identity_plugin: Option<strongbox_idp::plugin::PluginConfig>,
     /// The external authoriser (`MINIO_POLICY_PLUGIN_*` / `MINIO_POLICY_OPA_*`), when configured.
     pub policy_plugin: Option<crate::authz::external::ExternalConfig>,
+    /// HTTPS certificates and client-certificate requests (`--certs-dir`, see [`tls`]).
+    pub tls: tls::TlsConfig,
     /// Things worth telling the operator once logging is up (deprecated variables, ...).
     pub warnings: Vec<String>,
 }
@@ -147,6 +150,8 @@ pub struct Sources {
     identity_plugin: Option<strongbox_idp::plugin::PluginConfig>,
     plugin_problems: Vec<(String, String)>,
     policy_plugin: Option<crate::authz::external::ExternalConfig>,
+    tls: tls::TlsConfig,
+    tls_problems: Vec<(String, String)>,
 }
 
 impl Sources {
@@ -179,6 +184,10 @@ impl Sources {
             Ok(c) => (c, Vec::new()),
             Err(p) => (None, p),
         };
+        let (tls, tls_problems) = match tls::from_sources(args.certs_dir.as_deref(), env) {
+            Ok(c) => (c, Vec::new()),
+            Err(p) => (tls::TlsConfig::default(), p),
+        };
         let policy_plugin = plugin::policy_from_env(env).unwrap_or_else(|p| {
             plugin_problems.extend(p);
             None
@@ -203,6 +212,8 @@ impl Sources {
             identity_plugin,
             plugin_problems,
             policy_plugin,
+            tls,
+            tls_problems,
         }
     }
 
@@ -335,6 +346,9 @@ impl Sources {
         for (var, p) in self.openid_problems.into_iter().chain(self.plugin_problems) {
             err(&var, p);
         }
+        for (var, p) in self.tls_problems {
+            err(&var, p);
+        }
 
         match (listen, root_credentials) {
             (Some(listen), Some(root_credentials)) if errors.is_empty() => Ok(Config {
@@ -350,6 +364,7 @@ impl Sources {
                 openid: self.openid,
                 identity_plugin: self.identity_plugin,
                 policy_plugin: self.policy_plugin,
+                tls: self.tls,
                 warnings,
             }),
             _ => Err(ConfigErrors(errors)),

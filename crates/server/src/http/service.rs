@@ -13,6 +13,7 @@ use http::header::HeaderName;
 use http::{HeaderValue, Request, Response, StatusCode};
 use hyper::body::Incoming;
 use rand::Rng;
+use rustls::pki_types::CertificateDer;
 use s3s::service::S3Service;
 use s3s::{Body, S3Error, S3ErrorCode};
 use tracing::Instrument;
@@ -41,12 +42,31 @@ impl RequestId {
 /// Facts about the connection a request came on, put into every request's extensions by the
 /// listener. Policy conditions read `aws:SourceIp` and `aws:SecureTransport` from here, never from
 /// headers such as `X-Forwarded-For`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConnectionInfo {
     /// The TCP peer.
     pub peer: SocketAddr,
     /// The connection is TLS.
     pub tls: bool,
+    /// The client certificate chain the peer presented in the TLS handshake, leaf first, exactly
+    /// as sent: **unverified** (only the handshake signature proves the peer holds the leaf's
+    /// key). `None` on plain HTTP, when no certificate was requested
+    /// (`MINIO_IDENTITY_TLS_ENABLE` off) or none was sent. Only the certificate identity
+    /// provider may turn it into an identity, after verifying it against `CAs/`
+    /// ([`crate::tls::load_cas`]).
+    pub peer_certificates: Option<Arc<[CertificateDer<'static>]>>,
+}
+
+impl ConnectionInfo {
+    /// A plain-HTTP connection from `peer`.
+    #[must_use]
+    pub fn plain(peer: SocketAddr) -> Self {
+        Self {
+            peer,
+            tls: false,
+            peer_certificates: None,
+        }
+    }
 }
 
 /// Serves one HTTP request by handing it to s3s (which also runs our routes and hooks).
@@ -106,8 +126,8 @@ impl HttpService {
         let id = self.next_request_id();
         let mut req = req;
         req.extensions_mut().insert(id.clone());
-        if let Some(info) = self.connection {
-            req.extensions_mut().insert(info);
+        if let Some(info) = &self.connection {
+            req.extensions_mut().insert(info.clone());
         }
 
         let line = tracing::enabled!(target: ACCESS_LOG_TARGET, tracing::Level::DEBUG).then(|| {

@@ -236,7 +236,7 @@ fn authenticate_admin(
         }
     };
     let parts = caller::RequestParts {
-        connection: req.extensions.get::<ConnectionInfo>().copied(),
+        connection: req.extensions.get::<ConnectionInfo>().cloned(),
         headers: req.headers.clone(),
         query: query
             .pairs()
