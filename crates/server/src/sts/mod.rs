@@ -6,6 +6,7 @@
 //! Nothing here is global: one [`Sts`] is built at start-up and shared as `Arc<Sts>`.
 
 mod audit;
+pub mod certificate;
 pub mod config;
 mod keys;
 mod revocations;
@@ -55,6 +56,8 @@ pub struct Sts {
     openid: Option<Arc<strongbox_idp::openid::OpenId>>,
     /// The identity plugin (AssumeRoleWithCustomToken), when configured.
     plugin: Option<Arc<strongbox_idp::plugin::IdentityPlugin>>,
+    /// Client certificates (AssumeRoleWithCertificate), when `MINIO_IDENTITY_TLS_ENABLE=on`.
+    certificate: Option<Arc<certificate::CertificateIdp>>,
 }
 
 impl std::fmt::Debug for Sts {
@@ -92,6 +95,7 @@ impl Sts {
             region: None,
             openid: None,
             plugin: None,
+            certificate: None,
         })
     }
 
@@ -127,6 +131,17 @@ impl Sts {
 
     pub fn plugin(&self) -> Option<&Arc<strongbox_idp::plugin::IdentityPlugin>> {
         self.plugin.as_ref()
+    }
+
+    /// Serve AssumeRoleWithCertificate with these roots.
+    #[must_use]
+    pub fn with_certificate(mut self, idp: Arc<certificate::CertificateIdp>) -> Self {
+        self.certificate = Some(idp);
+        self
+    }
+
+    pub fn certificate(&self) -> Option<&Arc<certificate::CertificateIdp>> {
+        self.certificate.as_ref()
     }
 
     pub fn iam(&self) -> &Arc<Iam> {
