@@ -10,6 +10,7 @@
 mod address;
 mod args;
 mod env;
+mod ldap;
 mod openid;
 mod plugin;
 pub mod tls;
@@ -69,6 +70,8 @@ pub struct Config {
     pub openid: strongbox_idp::openid::config::OpenIdConfig,
     /// The identity plugin (`MINIO_IDENTITY_PLUGIN_*`, see [`plugin`]), when configured.
     pub identity_plugin: Option<strongbox_idp::plugin::PluginConfig>,
+    /// LDAP (`MINIO_IDENTITY_LDAP_*`, see [`ldap`]), when configured; connected at bind.
+    pub ldap: Option<strongbox_idp::ldap::LdapConfig>,
     /// The external authoriser (`MINIO_POLICY_PLUGIN_*` / `MINIO_POLICY_OPA_*`), when configured.
     pub policy_plugin: Option<crate::authz::external::ExternalConfig>,
     /// HTTPS certificates and client-certificate requests (`--certs-dir`, see [`tls`]).
@@ -149,6 +152,8 @@ pub struct Sources {
     openid_problems: Vec<(String, String)>,
     identity_plugin: Option<strongbox_idp::plugin::PluginConfig>,
     plugin_problems: Vec<(String, String)>,
+    ldap: Option<strongbox_idp::ldap::LdapConfig>,
+    ldap_problems: Vec<(String, String)>,
     policy_plugin: Option<crate::authz::external::ExternalConfig>,
     tls: tls::TlsConfig,
     tls_problems: Vec<(String, String)>,
@@ -188,6 +193,10 @@ impl Sources {
             Ok(c) => (c, Vec::new()),
             Err(p) => (tls::TlsConfig::default(), p),
         };
+        let (ldap, ldap_problems) = match ldap::from_env(env) {
+            Ok(c) => (c, Vec::new()),
+            Err(p) => (None, p),
+        };
         let policy_plugin = plugin::policy_from_env(env).unwrap_or_else(|p| {
             plugin_problems.extend(p);
             None
@@ -211,6 +220,8 @@ impl Sources {
             openid_problems,
             identity_plugin,
             plugin_problems,
+            ldap,
+            ldap_problems,
             policy_plugin,
             tls,
             tls_problems,
@@ -343,7 +354,12 @@ impl Sources {
         }
         let mut sts = self.sts;
         sts.duration.danger_allow_outliving_id_token |= self.openid.danger_allow_outliving_id_token;
-        for (var, p) in self.openid_problems.into_iter().chain(self.plugin_problems) {
+        for (var, p) in self
+            .openid_problems
+            .into_iter()
+            .chain(self.plugin_problems)
+            .chain(self.ldap_problems)
+        {
             err(&var, p);
         }
         for (var, p) in self.tls_problems {
@@ -363,6 +379,7 @@ impl Sources {
                 sts,
                 openid: self.openid,
                 identity_plugin: self.identity_plugin,
+                ldap: self.ldap,
                 policy_plugin: self.policy_plugin,
                 tls: self.tls,
                 warnings,
