@@ -42,7 +42,7 @@ pub const DEFAULT_REFRESH_INTERVAL: Duration = Duration::from_secs(10);
 
 /// Every key, longest first so `REDIRECT_URI_DYNAMIC` is not read as `REDIRECT_URI` of a
 /// provider named `DYNAMIC`.
-const KEYS: &[&str] = &[
+pub const KEYS: &[&str] = &[
     "REDIRECT_URI_DYNAMIC",
     "USER_READABLE_CLAIM",
     "KEYCLOAK_ADMIN_URL",
