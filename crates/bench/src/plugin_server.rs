@@ -139,28 +139,31 @@ pub fn start(kind: Kind) -> Result<ServerProcess> {
 /// concurrent request open and leaves few in TIME_WAIT; one that connects per call leaves
 /// thousands in TIME_WAIT.
 pub fn sockets_on_port(port: u16) -> (u64, u64) {
+    ["/proc/net/tcp", "/proc/net/tcp6"]
+        .iter()
+        .filter_map(|t| std::fs::read_to_string(t).ok())
+        .map(|text| count_sockets(&text, port))
+        .fold((0, 0), |a, b| (a.0 + b.0, a.1 + b.1))
+}
+
+/// [`sockets_on_port`] over one `/proc/net/tcp` table.
+fn count_sockets(table: &str, port: u16) -> (u64, u64) {
     let mut counts = (0, 0);
-    for table in ["/proc/net/tcp", "/proc/net/tcp6"] {
-        let Ok(text) = std::fs::read_to_string(table) else {
+    let port_of = |a: &str| {
+        a.rsplit_once(':')
+            .and_then(|(_, p)| u16::from_str_radix(p, 16).ok())
+    };
+    for line in table.lines().skip(1) {
+        let f: Vec<&str> = line.split_whitespace().collect();
+        let [_, local, remote, state, ..] = f[..] else {
             continue;
         };
-        for line in text.lines().skip(1) {
-            let f: Vec<&str> = line.split_whitespace().collect();
-            let [_, local, remote, state, ..] = f[..] else {
-                continue;
-            };
-            let port_of = |a: &str| {
-                a.rsplit_once(':')
-                    .and_then(|(_, p)| u16::from_str_radix(p, 16).ok())
-            };
-            let (at_server, at_client) =
-                (port_of(local) == Some(port), port_of(remote) == Some(port));
-            match state {
-                // Both ends of a loopback connection are listed: count the server's.
-                "01" if at_server => counts.0 += 1,
-                "06" if at_server || at_client => counts.1 += 1,
-                _ => {}
-            }
+        let (at_server, at_client) = (port_of(local) == Some(port), port_of(remote) == Some(port));
+        match state {
+            // Both ends of a loopback connection are listed: count the server's.
+            "01" if at_server => counts.0 += 1,
+            "06" if at_server || at_client => counts.1 += 1,
+            _ => {}
         }
     }
     counts
@@ -202,6 +205,20 @@ mod tests {
         );
         assert_eq!(wrong_token.0, StatusCode::FORBIDDEN);
         assert!(wrong_token.1.contains("reason"));
+    }
+
+    #[test]
+    fn counts_connections_to_a_port() {
+        // Port 0x1F90 = 8080: one connection (both ends listed), one in TIME_WAIT on the client
+        // side, one listening socket and one unrelated connection.
+        let table = "  sl  local_address rem_address   st tx_queue rx_queue\n\
+            0: 0100007F:1F90 00000000:0000 0A 00000000:00000000\n\
+            1: 0100007F:1F90 0100007F:A000 01 00000000:00000000\n\
+            2: 0100007F:A000 0100007F:1F90 01 00000000:00000000\n\
+            3: 0100007F:A001 0100007F:1F90 06 00000000:00000000\n\
+            4: 0100007F:A002 0100007F:0050 01 00000000:00000000\n";
+        assert_eq!(count_sockets(table, 8080), (1, 1));
+        assert_eq!(count_sockets(table, 80), (0, 0));
     }
 
     #[test]
