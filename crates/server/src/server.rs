@@ -89,6 +89,9 @@ impl Server {
         if let Some(plugin) = identity_plugin(config)? {
             sts = sts.with_plugin(plugin);
         }
+        if let Some(idp) = crate::sts::certificate::setup(config)? {
+            sts = sts.with_certificate(Arc::new(idp));
+        }
         Self::bind_with_sts(config, root, iam, Arc::new(sts), backend).await
     }
 

@@ -14,6 +14,7 @@ mod ldap;
 mod openid;
 mod plugin;
 pub mod tls;
+pub mod tls_identity;
 
 pub use self::address::ListenAddress;
 pub use self::args::{LogFormat, ServerArgs};
@@ -76,6 +77,8 @@ pub struct Config {
     pub policy_plugin: Option<crate::authz::external::ExternalConfig>,
     /// HTTPS certificates and client-certificate requests (`--certs-dir`, see [`tls`]).
     pub tls: tls::TlsConfig,
+    /// AssumeRoleWithCertificate (`MINIO_IDENTITY_TLS_*`, see [`tls_identity`]).
+    pub tls_identity: tls_identity::TlsIdentityConfig,
     /// Things worth telling the operator once logging is up (deprecated variables, ...).
     pub warnings: Vec<String>,
 }
@@ -157,6 +160,7 @@ pub struct Sources {
     policy_plugin: Option<crate::authz::external::ExternalConfig>,
     tls: tls::TlsConfig,
     tls_problems: Vec<(String, String)>,
+    tls_identity: tls_identity::TlsIdentityConfig,
 }
 
 impl Sources {
@@ -189,10 +193,14 @@ impl Sources {
             Ok(c) => (c, Vec::new()),
             Err(p) => (None, p),
         };
-        let (tls, tls_problems) = match tls::from_sources(args.certs_dir.as_deref(), env) {
+        let (tls, mut tls_problems) = match tls::from_sources(args.certs_dir.as_deref(), env) {
             Ok(c) => (c, Vec::new()),
             Err(p) => (tls::TlsConfig::default(), p),
         };
+        let tls_identity = tls_identity::from_env(tls.identity_tls, env).unwrap_or_else(|p| {
+            tls_problems.extend(p);
+            Default::default()
+        });
         let (ldap, ldap_problems) = match ldap::from_env(env) {
             Ok(c) => (c, Vec::new()),
             Err(p) => (None, p),
@@ -225,6 +233,7 @@ impl Sources {
             policy_plugin,
             tls,
             tls_problems,
+            tls_identity,
         }
     }
 
@@ -382,6 +391,7 @@ impl Sources {
                 ldap: self.ldap,
                 policy_plugin: self.policy_plugin,
                 tls: self.tls,
+                tls_identity: self.tls_identity,
                 warnings,
             }),
             _ => Err(ConfigErrors(errors)),

@@ -1,7 +1,7 @@
 //! The certificate identity provider behind `AssumeRoleWithCertificate` (spec §9): turns the
 //! client certificate chain the TLS listener kept as unverified data into a
-//! [`CertificateIdentity`], or says precisely why not. Pure: no I/O except [`load_roots`], which
-//! start-up calls once.
+//! [`CertificateIdentity`], or says precisely why not. Pure except [`setup`], which start-up calls
+//! once.
 //!
 //! Checks, in MinIO's order:
 //! 1. Split the peer chain: CA certificates (basic constraints `CA:TRUE`) are intermediates, at
@@ -18,15 +18,14 @@
 //!    would take it as "any usage").
 //! 4. The subject CN must be non-empty (`MissingParameter`); it names the policy.
 //!
+//! The roots come from `CERTS_DIR/CAs` ([`crate::tls::load_cas`]), read once at start-up
+//! ([`setup`]).
+//!
 //! Known limit: rustls-webpki follows paths of at most 6 intermediates, so a chain that needs
 //! 7 to 10 of them to reach a root is refused (`InvalidClientCertificate`, "too long") even
 //! though MinIO's count limit lets it through. Extra intermediates that are not on the path
 //! are fine.
 
-use std::io;
-use std::path::Path;
-
-use rustls_pki_types::pem::PemObject as _;
 use rustls_pki_types::{CertificateDer, SignatureVerificationAlgorithm, TrustAnchor, UnixTime};
 use serde_json::{Map, Value};
 use strongbox_sts::{Claims, Provider, StsError, StsErrorCode};
@@ -40,9 +39,6 @@ use x509_parser::x509::X509Name;
 pub const MAX_INTERMEDIATE_CAS: usize = 10;
 /// Most certificates of any kind looked at in one chain (TLS bounds the handshake anyway).
 const MAX_PEER_CERTIFICATES: usize = 64;
-/// Largest file read from the `CAs/` directory, and most files read from it.
-const MAX_ROOT_FILE_BYTES: u64 = 1024 * 1024;
-const MAX_ROOT_FILES: usize = 1000;
 /// Parent prefix of certificate credentials (spec §4.2: `tls:<CN>`).
 pub const PARENT_PREFIX: &str = "tls:";
 
@@ -146,7 +142,7 @@ pub struct RootError {
 }
 
 impl CertificateIdp {
-    /// Trusts `roots` (DER certificates, e.g. from [`load_roots`]).
+    /// Trusts `roots` (DER certificates, e.g. from [`crate::tls::load_cas`]).
     pub fn new(roots: &[CertificateDer<'_>], check: ChainCheck) -> Result<Self, RootError> {
         let roots = roots
             .iter()
@@ -359,57 +355,32 @@ fn single_common_name(name: &X509Name<'_>) -> Result<Option<String>, StsError> {
         .map_err(|_| invalid("Invalid client certificate: the subject CN is not a string"))
 }
 
-/// Every PEM certificate in the regular files of `cas_dir` (MinIO's `CAs/`), in file-name
-/// order. A missing directory is no roots; an unreadable or certificate-less file is an error
-/// naming it. Blocking.
-pub fn load_roots(cas_dir: &Path) -> io::Result<Vec<CertificateDer<'static>>> {
-    let entries = match std::fs::read_dir(cas_dir) {
-        Ok(e) => e,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(e) => return Err(e),
+/// The certificate identity provider, when `MINIO_IDENTITY_TLS_ENABLE=on`: trusts the
+/// certificates of `CERTS_DIR/CAs` and logs what it decided, warnings loudly. Blocking file I/O.
+pub fn setup(config: &crate::config::Config) -> std::io::Result<Option<CertificateIdp>> {
+    let identity = config.tls_identity;
+    let roots = match (identity.enabled, config.tls.cas_dir()) {
+        (true, Some(dir)) => crate::tls::load_cas(&dir).map_err(std::io::Error::other)?,
+        _ => Vec::new(),
     };
-    let mut files = Vec::new();
-    for entry in entries {
-        let entry = entry?;
-        if entry.file_type()?.is_dir() {
-            continue;
-        }
-        files.push(entry.path());
-        if files.len() > MAX_ROOT_FILES {
-            return Err(io::Error::other(format!(
-                "{} holds more than {MAX_ROOT_FILES} files",
-                cas_dir.display()
-            )));
-        }
+    for warning in identity.warnings(roots.len()) {
+        tracing::warn!("{warning}");
     }
-    files.sort();
-    let mut roots = Vec::new();
-    for file in files {
-        let meta = std::fs::metadata(&file)?;
-        if !meta.is_file() {
-            continue;
-        }
-        if meta.len() > MAX_ROOT_FILE_BYTES {
-            return Err(io::Error::other(format!(
-                "{} is larger than {MAX_ROOT_FILE_BYTES} bytes",
-                file.display()
-            )));
-        }
-        let bytes = std::fs::read(&file)?;
-        let before = roots.len();
-        for cert in CertificateDer::pem_slice_iter(&bytes) {
-            roots.push(cert.map_err(|e| {
-                io::Error::other(format!("{}: not a PEM certificate: {e}", file.display()))
-            })?);
-        }
-        if roots.len() == before {
-            return Err(io::Error::other(format!(
-                "{}: no PEM certificate in it",
-                file.display()
-            )));
-        }
+    if !identity.enabled {
+        return Ok(None);
     }
-    Ok(roots)
+    let check = if identity.danger_skip_verify {
+        ChainCheck::DangerSkipVerify
+    } else {
+        ChainCheck::Verify
+    };
+    let idp = CertificateIdp::new(&roots, check).map_err(std::io::Error::other)?;
+    tracing::info!(
+        roots = idp.root_count(),
+        verify = check == ChainCheck::Verify,
+        "AssumeRoleWithCertificate enabled: the subject CN of a client certificate names its policy"
+    );
+    Ok(Some(idp))
 }
 
 #[cfg(test)]

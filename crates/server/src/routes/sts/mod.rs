@@ -13,6 +13,7 @@
 
 mod assume_role;
 mod caller_identity;
+mod certificate;
 mod custom_token;
 pub mod front;
 mod issue;
@@ -72,6 +73,7 @@ async fn dispatch(
             web_identity::handle(sts, req, call, request_id).await
         }
         Action::AssumeRoleWithCustomToken => custom_token::handle(sts, req, call, request_id).await,
+        Action::AssumeRoleWithCertificate => certificate::handle(sts, req, call, request_id).await,
         other => Err(StsError::invalid_parameter(format!(
             "{} is not available: no identity provider for it is configured",
             other.as_str()
