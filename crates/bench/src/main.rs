@@ -10,6 +10,7 @@ mod floor;
 mod get4k;
 mod get4k_auth;
 mod iam_fixture;
+mod ldap;
 mod load;
 mod plugin_server;
 mod policy50;
@@ -69,6 +70,9 @@ enum Cmd {
     CustomToken(Common),
     /// 4 KiB GetObject latency and req/s with an OPA-style external authoriser vs without.
     AuthzLatency(Common),
+    /// LdapDirectory::authenticate/s vs bare bind+search+bind round trips/s to the same
+    /// throwaway slapd (tests/ldap/start-slapd.sh).
+    Ldap(Common),
     /// Everything, with the ratios.
     All(Common),
     /// The trivial hyper server itself (started by the other subcommands).
@@ -154,6 +158,7 @@ struct Which {
     web_identity: bool,
     custom_token: bool,
     authz_latency: bool,
+    ldap: bool,
 }
 
 impl Which {
@@ -169,6 +174,7 @@ impl Which {
         web_identity: false,
         custom_token: false,
         authz_latency: false,
+        ldap: false,
     };
     const ALL: Which = Which {
         floor: true,
@@ -182,6 +188,7 @@ impl Which {
         web_identity: true,
         custom_token: true,
         authz_latency: true,
+        ldap: true,
     };
 }
 
@@ -273,6 +280,13 @@ fn main() -> Result<()> {
         Cmd::AuthzLatency(c) => (
             Which {
                 authz_latency: true,
+                ..Which::NONE
+            },
+            c,
+        ),
+        Cmd::Ldap(c) => (
+            Which {
+                ldap: true,
                 ..Which::NONE
             },
             c,
@@ -395,6 +409,10 @@ async fn run(which: Which, common: &Common) -> Result<()> {
     if which.authz_latency {
         println!("authz-latency: 4 KiB GetObject with an OPA-style authoriser vs without");
         authz_latency::run(&setup, cfg, common.rounds, &mut report).await?;
+    }
+    if which.ldap {
+        println!("ldap: LdapDirectory::authenticate vs bare LDAP round trips to the same slapd");
+        ldap::run(&setup, cfg, common.rounds, &mut report).await?;
     }
     if which.big {
         println!("bigobject: {} MiB, single stream", common.size_mib);
