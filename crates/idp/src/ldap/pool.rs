@@ -250,10 +250,10 @@ impl SearchPool {
     async fn get(&self) -> Result<(usize, u64, Ldap, bool), OpError> {
         let i = self.next.fetch_add(1, Ordering::Relaxed) % self.slots.len();
         let mut slot = self.slots[i].lock().await;
-        if let Some((g, ldap)) = slot.as_mut() {
-            if !ldap.is_closed() {
-                return Ok((i, *g, ldap.clone(), true));
-            }
+        if let Some((g, ldap)) = slot.as_mut()
+            && !ldap.is_closed()
+        {
+            return Ok((i, *g, ldap.clone(), true));
         }
         *slot = None;
         let mut ldap = self.connector.open().await?;
