@@ -5,7 +5,7 @@
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use strongbox_server::config::ProcessEnv;
+use strongbox_server::config::{self, ProcessEnv};
 use strongbox_server::credentials::{self, Origin};
 use strongbox_server::{Config, Drained, Server, ServerArgs, logging, shutdown};
 use strongbox_storage::FsBackend;
@@ -29,7 +29,8 @@ enum Command {
     /// Root credentials come from MINIO_ROOT_USER and MINIO_ROOT_PASSWORD (or the older
     /// MINIO_ACCESS_KEY and MINIO_SECRET_KEY); without them, random ones are generated on first start, printed once
     /// and kept in DIR/.strongbox/root-credentials.json. Region: MINIO_SITE_REGION or
-    /// MINIO_REGION (default us-east-1). Virtual-host-style buckets: MINIO_DOMAIN.
+    /// MINIO_REGION (default us-east-1). Virtual-host-style buckets: MINIO_DOMAIN. Every setting
+    /// can also come from a TOML file (--config FILE); the environment wins over it.
     Server(ServerArgs),
 }
 
@@ -40,8 +41,8 @@ fn main() -> ExitCode {
 }
 
 fn server(args: &ServerArgs) -> ExitCode {
-    let config = match Config::from_sources(args, &ProcessEnv) {
-        Ok(config) => config,
+    let (config, file) = match config::file::load(args, &ProcessEnv) {
+        Ok(loaded) => loaded,
         Err(errors) => {
             eprintln!("strongbox: {errors}");
             return ExitCode::from(2);
@@ -50,6 +51,9 @@ fn server(args: &ServerArgs) -> ExitCode {
     if let Err(e) = logging::init(&config.log) {
         eprintln!("strongbox: cannot start logging: {e}");
         return ExitCode::from(2);
+    }
+    if let Some(file) = &file {
+        file.log_startup(&ProcessEnv);
     }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -81,7 +85,7 @@ async fn run(config: Config) -> anyhow::Result<()> {
     match &origin {
         Origin::Environment => info!(
             root_user = root.access_key(),
-            "root credentials from the environment"
+            "root credentials from the environment or the configuration file"
         ),
         Origin::Created(path) => println!("{}", *credentials::first_start_notice(&root, path)),
         Origin::Loaded(path) => info!(

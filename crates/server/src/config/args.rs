@@ -25,6 +25,11 @@ pub struct ServerArgs {
     #[arg(long, value_name = "DIR")]
     pub certs_dir: Option<PathBuf>,
 
+    /// TOML configuration file [env: STRONGBOX_CONFIG_FILE]: the same settings as the MINIO_* /
+    /// STRONGBOX_* variables, which win over it (see docs/configuration.md).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
     /// Data directory: objects, and the server's own state under DIR/.strongbox.
     #[arg(value_name = "DIR")]
     pub dir: PathBuf,
@@ -38,6 +43,7 @@ impl ServerArgs {
             address: ":9000".to_owned(),
             log_format: None,
             shutdown_timeout: None,
+            config: None,
             certs_dir: None,
             dir: dir.into(),
         }

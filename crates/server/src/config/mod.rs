@@ -11,6 +11,7 @@ mod address;
 mod args;
 mod env;
 mod ldap;
+pub mod file;
 mod openid;
 mod plugin;
 pub mod tls;
