@@ -178,3 +178,6 @@ fn warn_identity_tls_needs_https(config: &TlsConfig) {
         );
     }
 }
+
+#[cfg(test)]
+mod tests;
