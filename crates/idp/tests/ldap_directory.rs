@@ -273,6 +273,134 @@ async fn cve_2026_33419_unknown_user_and_wrong_password_take_the_same_time() {
     );
 }
 
+/// A TCP relay in front of slapd that records the operation of every LDAP message the client
+/// sends (the BER tag of its protocolOp: 0x60 bind, 0x63 search, 0x42 unbind).
+struct Relay {
+    addr: std::net::SocketAddr,
+    ops: std::sync::Arc<std::sync::Mutex<Vec<u8>>>,
+}
+
+impl Relay {
+    async fn start(upstream: u16) -> Self {
+        use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let ops = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let seen = ops.clone();
+        tokio::spawn(async move {
+            while let Ok((client, _)) = listener.accept().await {
+                let Ok(server) = tokio::net::TcpStream::connect(("127.0.0.1", upstream)).await
+                else {
+                    continue;
+                };
+                let (mut cr, mut cw) = client.into_split();
+                let (mut sr, mut sw) = server.into_split();
+                tokio::spawn(async move {
+                    let _ = tokio::io::copy(&mut sr, &mut cw).await;
+                });
+                let seen = seen.clone();
+                tokio::spawn(async move {
+                    let mut pending = Vec::new();
+                    let mut buf = [0u8; 16 * 1024];
+                    loop {
+                        let n = match cr.read(&mut buf).await {
+                            Ok(0) | Err(_) => break,
+                            Ok(n) => n,
+                        };
+                        pending.extend_from_slice(&buf[..n]);
+                        while let Some((len, op)) = next_message(&pending) {
+                            seen.lock().unwrap().push(op);
+                            pending.drain(..len);
+                        }
+                        if sw.write_all(&buf[..n]).await.is_err() {
+                            break;
+                        }
+                    }
+                });
+            }
+        });
+        Self { addr, ops }
+    }
+
+    fn take(&self) -> Vec<u8> {
+        std::mem::take(&mut *self.ops.lock().unwrap())
+    }
+}
+
+/// A complete LDAPMessage at the start of `b`: (its length, its protocolOp tag).
+fn next_message(b: &[u8]) -> Option<(usize, u8)> {
+    // BER length at b[i..]: (content length, bytes used by the length).
+    let len_at = |i: usize| -> Option<(usize, usize)> {
+        let first = *b.get(i)?;
+        if first < 0x80 {
+            return Some((first as usize, 1));
+        }
+        let n = (first & 0x7f) as usize;
+        let mut l = 0usize;
+        for k in 0..n {
+            l = (l << 8) | *b.get(i + 1 + k)? as usize;
+        }
+        Some((l, 1 + n))
+    };
+    assert_eq!(
+        b.first().copied().unwrap_or(0x30),
+        0x30,
+        "not an LDAPMessage"
+    );
+    let (content, used) = len_at(1)?;
+    let total = 1 + used + content;
+    if b.len() < total {
+        return None;
+    }
+    // messageID: INTEGER, then the protocolOp's tag.
+    let id_at = 1 + used;
+    let (id_len, id_used) = len_at(id_at + 1)?;
+    Some((total, b[id_at + 1 + id_used + id_len]))
+}
+
+/// CVE-2026-33419: an unknown user makes the directory client send exactly the requests a
+/// wrong password does (a search, then a bind), so neither the answer nor its cost differs.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cve_2026_33419_unknown_user_and_wrong_password_send_the_same_requests() {
+    let Some(s) = Slapd::start(false) else { return };
+    let relay = Relay::start(s.port).await;
+    let mut c = s.config();
+    c.server_addr = relay.addr.to_string();
+    c.pool_size = 1;
+    let d = LdapDirectory::connect(c).await.unwrap();
+    // Open the pooled connections (lookup bind, first user bind).
+    assert!(login(&d, "alice", "alice-password").await.is_ok());
+    relay.take();
+    const BIND: u8 = 0x60;
+    const SEARCH: u8 = 0x63;
+    for _ in 0..3 {
+        assert_eq!(
+            login(&d, "nobody", "bob-password").await,
+            Err(LdapError::InvalidCredentials)
+        );
+        let unknown = relay.take();
+        assert_eq!(
+            login(&d, "bob", "alice-password").await,
+            Err(LdapError::InvalidCredentials)
+        );
+        let wrong = relay.take();
+        assert_eq!(unknown, [SEARCH, BIND]);
+        assert_eq!(wrong, unknown);
+    }
+    // Success adds the group search, and nothing is sent before a refused empty password.
+    assert_eq!(login(&d, "bob", "bob-password").await.unwrap().len(), 2);
+    assert_eq!(relay.take(), [SEARCH, BIND, SEARCH]);
+    assert_eq!(
+        login(&d, "bob", "").await,
+        Err(LdapError::InvalidCredentials)
+    );
+    assert_eq!(
+        login(&d, &"x".repeat(10 * 1024), "pw").await,
+        Err(LdapError::InvalidCredentials)
+    );
+    assert!(relay.take().is_empty());
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn outage_fails_fast_and_recovers_without_a_new_directory() {
     let Some(mut s) = Slapd::start(false) else {
