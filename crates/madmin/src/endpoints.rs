@@ -66,6 +66,9 @@ pub enum Operation {
     TemporaryAccountInfo,
     RevokeTokensBuiltin,
     ChangeMyPassword,
+    LdapAttachPolicy,
+    LdapDetachPolicy,
+    LdapPolicyEntities,
 }
 
 /// One row of the table.
@@ -346,6 +349,43 @@ pub static ENDPOINTS: &[Endpoint] = &[
         Nil,
         200,
         &["admin:CreateUser"],
+    ),
+    row(
+        Op::LdapAttachPolicy,
+        Post,
+        "idp/ldap/policy/attach",
+        Enc,
+        Enc,
+        200,
+        &[
+            "admin:UpdatePolicyAssociation",
+            "admin:AttachUserOrGroupPolicy",
+        ],
+    ),
+    row(
+        Op::LdapDetachPolicy,
+        Post,
+        "idp/ldap/policy/detach",
+        Enc,
+        Enc,
+        200,
+        &[
+            "admin:UpdatePolicyAssociation",
+            "admin:AttachUserOrGroupPolicy",
+        ],
+    ),
+    row(
+        Op::LdapPolicyEntities,
+        Get,
+        "idp/ldap/policy-entities",
+        Nil,
+        Enc,
+        200,
+        &[
+            "admin:ListGroups",
+            "admin:ListUsers",
+            "admin:ListUserPolicies",
+        ],
     ),
 ];
 

@@ -92,6 +92,9 @@ impl Server {
         if let Some(idp) = crate::sts::certificate::setup(config)? {
             sts = sts.with_certificate(Arc::new(idp));
         }
+        if let Some(cfg) = &config.ldap {
+            sts = sts.with_ldap(Arc::new(crate::sts::ldap::connect(cfg).await?));
+        }
         Self::bind_with_sts(config, root, iam, Arc::new(sts), backend).await
     }
 
@@ -118,7 +121,7 @@ impl Server {
         let authorizer = Arc::new(authorizer);
         let state = Arc::new(ServerState::new(Arc::clone(&iam)));
 
-        let mut s3 = S3ServiceBuilder::new(Strongbox::new(backend, iam));
+        let mut s3 = S3ServiceBuilder::new(Strongbox::new(backend, iam, Arc::clone(&authorizer)));
         s3.set_auth(Auth::new(Arc::clone(&identities)));
         s3.set_access(Access::new(Arc::clone(&identities), authorizer));
         s3.set_route(Routes::new(Arc::clone(&state), identities).with_sts(Arc::clone(&sts)));

@@ -70,6 +70,13 @@ fn request(op: Operation) -> (Vec<(&'static str, &'static str)>, Body) {
         Op::InfoServiceAccount | Op::DeleteServiceAccount => (vec![("accessKey", "bob-svc")], none),
         Op::ListServiceAccounts => (vec![("user", "bob")], none),
         Op::RevokeTokensBuiltin => (vec![("user", "bob"), ("fullRevoke", "true")], none),
+        Op::LdapAttachPolicy | Op::LdapDetachPolicy => (
+            vec![],
+            Body::Sealed(
+                json!({"policies": ["consoleAdmin"], "group": "cn=bobs,dc=example,dc=org"}),
+            ),
+        ),
+        Op::LdapPolicyEntities => (vec![], none),
         // Self-service or not served: their own rows below.
         Op::AccountInfo | Op::TemporaryAccountInfo => (vec![("accessKey", "bob")], none),
         // The same secret again: the caller's credential keeps working for the rows after it.
@@ -174,6 +181,9 @@ async fn every_endpoint_serves_root() {
         let r = send(&root, e.method.as_str(), e.path, &query, &body).await;
         let expected = match e.operation {
             Operation::TemporaryAccountInfo => vec![501],
+            // This server has no LDAP directory to look the DN up in (tests/ldap.rs of the
+            // strongbox crate has one); listing the (empty) LDAP mappings needs none.
+            Operation::LdapAttachPolicy | Operation::LdapDetachPolicy => vec![400],
             // Root is no IAM user: it has no password to change here.
             Operation::ChangeMyPassword => vec![403],
             // Revoking a user's temporary credentials needs STS running; the in-process server

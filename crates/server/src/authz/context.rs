@@ -147,6 +147,10 @@ impl Who {
                     }
                 }
                 jwt = strongbox_idp::openid::policy::jwt_values(session.verified().claims());
+                // `ldap:user`, `ldap:username`, `ldap:groups` of an LDAP credential.
+                jwt.extend(crate::sts::ldap::condition_values(
+                    session.verified().claims(),
+                ));
                 ("AssumedRole", groups)
             }
         };

@@ -122,7 +122,10 @@ impl S3Route for Routes {
         match endpoint(&req)? {
             Endpoint::HealthLive => Ok(health::live()),
             Endpoint::HealthReady => Ok(health::ready(&self.state)),
-            Endpoint::Admin => Ok(admin::handle(self.state.iam(), &self.identities, req).await),
+            Endpoint::Admin => {
+                let ldap = self.sts.as_ref().and_then(|s| s.ldap());
+                Ok(admin::handle(self.state.iam(), &self.identities, ldap, req).await)
+            }
             Endpoint::Sts(_) => sts::handle(self.sts.as_ref(), req).await,
         }
     }

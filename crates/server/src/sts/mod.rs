@@ -9,6 +9,8 @@ mod audit;
 pub mod certificate;
 pub mod config;
 mod keys;
+pub mod ldap;
+pub mod ldap_throttle;
 mod revocations;
 pub mod session;
 
@@ -56,6 +58,8 @@ pub struct Sts {
     openid: Option<Arc<strongbox_idp::openid::OpenId>>,
     /// The identity plugin (AssumeRoleWithCustomToken), when configured.
     plugin: Option<Arc<strongbox_idp::plugin::IdentityPlugin>>,
+    /// The LDAP directory and its login throttle (AssumeRoleWithLDAPIdentity), when configured.
+    ldap: Option<Arc<ldap::LdapLogin>>,
     /// Client certificates (AssumeRoleWithCertificate), when `MINIO_IDENTITY_TLS_ENABLE=on`.
     certificate: Option<Arc<certificate::CertificateIdp>>,
 }
@@ -95,6 +99,7 @@ impl Sts {
             region: None,
             openid: None,
             plugin: None,
+            ldap: None,
             certificate: None,
         })
     }
@@ -131,6 +136,17 @@ impl Sts {
 
     pub fn plugin(&self) -> Option<&Arc<strongbox_idp::plugin::IdentityPlugin>> {
         self.plugin.as_ref()
+    }
+
+    /// Serve AssumeRoleWithLDAPIdentity (and the LDAP admin endpoints) with this directory.
+    #[must_use]
+    pub fn with_ldap(mut self, ldap: Arc<ldap::LdapLogin>) -> Self {
+        self.ldap = Some(ldap);
+        self
+    }
+
+    pub fn ldap(&self) -> Option<&Arc<ldap::LdapLogin>> {
+        self.ldap.as_ref()
     }
 
     /// Serve AssumeRoleWithCertificate with these roots.

@@ -14,6 +14,7 @@ mod body;
 mod caller;
 pub mod error;
 mod groups;
+mod ldap;
 mod policies;
 mod query;
 mod revoke_tokens;
@@ -53,6 +54,8 @@ pub struct AdminRequest {
     query: Query,
     headers: HeaderMap,
     body: Body,
+    /// The LDAP directory, when configured (the `idp/ldap/*` endpoints).
+    ldap: Option<Arc<crate::sts::ldap::LdapLogin>>,
 }
 
 impl AdminRequest {
@@ -66,6 +69,10 @@ impl AdminRequest {
 
     pub fn headers(&self) -> &HeaderMap {
         &self.headers
+    }
+
+    pub fn ldap(&self) -> Option<&Arc<crate::sts::ldap::LdapLogin>> {
+        self.ldap.as_ref()
     }
 
     /// The current IAM snapshot.
@@ -164,6 +171,7 @@ impl AdminRequest {
 pub async fn handle(
     iam: &Arc<Iam>,
     identities: &Identities,
+    ldap: Option<&Arc<crate::sts::ldap::LdapLogin>>,
     mut req: S3Request<Body>,
 ) -> S3Response<Body> {
     let path = req.uri.path().to_owned();
@@ -185,6 +193,7 @@ pub async fn handle(
             query,
             headers: std::mem::take(&mut req.headers),
             body: std::mem::take(&mut req.input),
+            ldap: ldap.cloned(),
         };
         let caller = admin.caller.access_key().to_owned();
         let resp = dispatch(admin).await?;
@@ -281,6 +290,9 @@ async fn dispatch(req: AdminRequest) -> Result<S3Response<Body>, AdminError> {
         Op::DeleteServiceAccount => service_accounts::delete(req).await,
         Op::AccountInfo => account::info(req).await,
         Op::RevokeTokensBuiltin => revoke_tokens::revoke(req).await,
+        Op::LdapAttachPolicy => ldap::attach(req).await,
+        Op::LdapDetachPolicy => ldap::detach(req).await,
+        Op::LdapPolicyEntities => ldap::entities(req).await,
         // Temporary credentials arrive with STS (issue 4).
         Op::TemporaryAccountInfo => Err(AdminError::new(
             StatusCode::NOT_IMPLEMENTED,

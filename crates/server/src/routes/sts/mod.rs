@@ -17,6 +17,7 @@ mod certificate;
 mod custom_token;
 pub mod front;
 mod issue;
+mod ldap;
 mod web_identity;
 
 use std::sync::Arc;
@@ -74,10 +75,7 @@ async fn dispatch(
         }
         Action::AssumeRoleWithCustomToken => custom_token::handle(sts, req, call, request_id).await,
         Action::AssumeRoleWithCertificate => certificate::handle(sts, req, call, request_id).await,
-        other => Err(StsError::invalid_parameter(format!(
-            "{} is not available: no identity provider for it is configured",
-            other.as_str()
-        ))),
+        Action::AssumeRoleWithLdapIdentity => ldap::handle(sts, req, call, request_id).await,
     }
 }
 
