@@ -81,6 +81,36 @@ async fn aws_sdk_round_trip_over_https() {
     );
     let listed = s3.list_objects_v2().bucket(&bucket).send().await.unwrap();
     assert_eq!(listed.key_count(), Some(1));
+
+    // aws:SecureTransport is true on this listener: a bucket policy that lets anyone read only
+    // over TLS admits an anonymous GET, the same policy asking for "false" does not.
+    for (secure, want) in [("true", 200), ("false", 403)] {
+        let policy = format!(
+            r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":"*",
+            "Action":"s3:GetObject","Resource":"arn:aws:s3:::{bucket}/*",
+            "Condition":{{"Bool":{{"aws:SecureTransport":"{secure}"}}}}}}]}}"#
+        );
+        s3.put_bucket_policy()
+            .bucket(&bucket)
+            .policy(policy)
+            .send()
+            .await
+            .unwrap();
+        let (addr, ca) = (server.addr, server.ca.der());
+        let path = format!("/{bucket}/hello.txt");
+        let status = tokio::task::spawn_blocking(move || {
+            TlsClient::connect(addr, &ca, None)
+                .unwrap()
+                .get(&path)
+                .unwrap()
+        })
+        .await
+        .unwrap();
+        assert_eq!(
+            status, want,
+            "anonymous GET with aws:SecureTransport={secure}"
+        );
+    }
     let log = server.log();
     assert!(
         log.contains("HTTPS with the certificate") && log.contains("CN=server-1"),
