@@ -6,7 +6,8 @@
 //! - certificate reload: new connections get the new certificate, a connection opened before the
 //!   swap keeps working, a broken replacement keeps the old certificate;
 //! - `MINIO_IDENTITY_TLS_ENABLE=on`: clients with and without a certificate are both served;
-//! - a bad certificate or key is a start-up error naming the file.
+//! - a bad certificate or key is a start-up error naming the file;
+//! - a client that never finishes its handshake is dropped after the 10 s handshake timeout.
 
 mod common;
 #[path = "common/tls.rs"]
@@ -335,4 +336,38 @@ fn bad_certificate_files_are_start_up_errors_naming_the_file() {
     });
     assert!(!ok);
     assert!(log.contains("private.key: missing"), "{log}");
+}
+
+#[test]
+fn a_client_that_never_finishes_the_handshake_is_dropped() {
+    let server = TlsServer::start(&[]);
+    let mut silent = TcpStream::connect(server.addr).unwrap();
+    // Half a ClientHello, then nothing.
+    let hello = tls11_client_hello();
+    silent.write_all(&hello[..hello.len() / 2]).unwrap();
+    silent
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    let started = Instant::now();
+    let mut buf = [0u8; 64];
+    let closed = loop {
+        match silent.read(&mut buf) {
+            Ok(0) => break true,
+            Ok(_) => continue,
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => break true,
+            Err(_) => break false,
+        }
+    };
+    let waited = started.elapsed();
+    assert!(
+        closed,
+        "the server kept a silent handshake open for {waited:?}"
+    );
+    assert!(
+        waited >= Duration::from_secs(8) && waited < Duration::from_secs(20),
+        "closed after {waited:?}; the handshake timeout is 10 s"
+    );
+    // Others are served meanwhile and afterwards.
+    let mut conn = TlsClient::connect(server.addr, &server.ca.der(), None).unwrap();
+    assert_eq!(conn.get("/minio/health/live").unwrap(), 200);
 }
