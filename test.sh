@@ -74,6 +74,13 @@ if [ "$(cat "$oidc_stamp" 2>/dev/null)" != "$oidc_hash" ]; then
     echo "$oidc_hash" >"$oidc_stamp"
 fi
 
+# The AssumeRoleWithCertificate tests (crates/strongbox/tests/sts_certificate.rs) drive MinIO's
+# documented curl call with a client certificate.
+if ! command -v curl >/dev/null; then
+    say "installing curl"
+    apt_install curl
+fi
+
 # The LDAP tests start a throwaway slapd (Debian's OpenLDAP server) on 127.0.0.1 with its own data dir;
 # no system service is used. ldap-utils gives ldapadd/ldapsearch for seeding and checks.
 if ! command -v slapd >/dev/null && [ ! -x /usr/sbin/slapd ] || ! command -v ldapadd >/dev/null; then
