@@ -14,18 +14,25 @@ use s3s::{S3, S3Error, S3ErrorCode, S3Request, S3Response, S3Result};
 use strongbox_iam::Iam;
 
 use crate::access::Authorized;
-use crate::authz::bucket_policy;
+use crate::authz::list_filter::BucketFilter;
+use crate::authz::{Authorizer, bucket_policy};
 
 /// The object backend `B` behind authorisation, plus bucket policies.
 pub struct Strongbox<B> {
     backend: B,
     iam: Arc<Iam>,
+    /// `ListBuckets` decides bucket by bucket ([`crate::authz::list_filter`]).
+    authorizer: Arc<Authorizer>,
 }
 
 impl<B: S3> Strongbox<B> {
     #[must_use]
-    pub fn new(backend: B, iam: Arc<Iam>) -> Self {
-        Self { backend, iam }
+    pub fn new(backend: B, iam: Arc<Iam>, authorizer: Arc<Authorizer>) -> Self {
+        Self {
+            backend,
+            iam,
+            authorizer,
+        }
     }
 
     /// `NoSuchBucket` unless `bucket` exists (asked of the backend, with the caller's request
@@ -79,6 +86,26 @@ macro_rules! strongbox_s3 {
                     self.backend.$method(req).await
                 }
             )*
+
+            /// Every bucket for a caller allowed `s3:ListAllMyBuckets`, else those it may list or
+            /// locate ([`crate::authz::list_filter`]).
+            async fn list_buckets(
+                &self,
+                req: S3Request<s3s::dto::ListBucketsInput>,
+            ) -> S3Result<S3Response<s3s::dto::ListBucketsOutput>> {
+                let proof = proof(&req, "ListBuckets")?;
+                let filter = BucketFilter::for_request(
+                    &self.authorizer,
+                    self.iam.snapshot(),
+                    proof.principal(),
+                    &req,
+                )?;
+                let mut out = self.backend.list_buckets(req).await?;
+                let buckets = out.output.buckets.take().unwrap_or_default();
+                let visible = filter.list(buckets, |b| b.name.as_deref().unwrap_or(""))?;
+                out.output.buckets = Some(visible);
+                Ok(out)
+            }
 
             async fn create_bucket(
                 &self,
@@ -182,7 +209,6 @@ macro_rules! strongbox_s3 {
 
 // Every delegated operation with the table row its proof must name.
 strongbox_s3! {
-    list_buckets("ListBuckets", ListBucketsInput, ListBucketsOutput);
     list_objects("ListObjects", ListObjectsInput, ListObjectsOutput);
     list_objects_v2("ListObjectsV2", ListObjectsV2Input, ListObjectsV2Output);
     head_bucket("HeadBucket", HeadBucketInput, HeadBucketOutput);

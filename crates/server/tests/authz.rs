@@ -25,10 +25,16 @@ async fn readonly_user_can_get_but_not_put() {
     assert_eq!(r.status, 403, "{}", r.body);
     assert_eq!(error_code(&r.body), Some("AccessDenied"));
     assert_eq!(error_message(&r.body), Some("Access Denied."));
-    // readonly has no s3:ListBucket, s3:ListAllMyBuckets or s3:DeleteObject.
+    // readonly has no s3:ListBucket, s3:ListAllMyBuckets or s3:DeleteObject; its
+    // s3:GetBucketLocation still lists the bucket (tests/list_buckets.rs).
+    let r = s.signed(alice, "GET", "/", &[], &[], b"").await;
+    assert!(
+        r.status == 200 && r.body.contains("<Name>data</Name>"),
+        "{}",
+        r.body
+    );
     for (method, path, query) in [
         ("GET", "/data", &[("list-type", "2")][..]),
-        ("GET", "/", &[][..]),
         ("DELETE", "/data/k", &[][..]),
     ] {
         let r = s.signed(alice, method, path, query, &[], b"").await;

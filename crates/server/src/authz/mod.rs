@@ -9,6 +9,7 @@
 //! - [`Authorizer`]: whose policies apply (cached compiled sets) and the verdict.
 //! - [`external`]: an OPA-style external authoriser that, when configured, decides instead.
 //! - [`bucket_policy`]: bucket policies, stored in the IAM store, answering anonymous requests.
+//! - [`list_filter`]: which buckets a caller sees (`ListBuckets`, admin `accountinfo`).
 //!
 //! The s3s hook that runs all this is [`crate::access::Access`].
 
@@ -17,6 +18,7 @@ mod cache;
 pub mod context;
 mod decide;
 pub mod external;
+pub mod list_filter;
 mod open;
 pub mod table;
 
