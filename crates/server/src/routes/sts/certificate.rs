@@ -133,10 +133,18 @@ mod tests {
             &sts,
             true,
             Some(&[leaf]),
-            &query("&TokenRevokeType=batch&DurationSeconds=900"),
+            &query(
+                "&TokenRevokeType=batch&DurationSeconds=900&Policy=%7B%22Version%22%3A%222012-10-17%22%2C%22Statement%22%3A%5B%7B%22Effect%22%3A%22Allow%22%2C%22Action%22%3A%5B%22s3%3AGetObject%22%5D%2C%22Resource%22%3A%5B%22arn%3Aaws%3As3%3A%3A%3Aphotos%2Fpublic%2F%2A%22%5D%7D%5D%7D",
+            ),
         )
         .unwrap();
         assert_eq!(claims.token_revoke_type.as_deref(), Some("batch"));
+        let session = claims.session_policy.expect("session policy");
+        assert!(
+            session.as_str().contains("photos/public/*"),
+            "{}",
+            session.as_str()
+        );
     }
 
     #[test]
