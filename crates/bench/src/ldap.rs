@@ -12,8 +12,11 @@
 //!   connections), pool size `C / 2` so both sides hold `C` connections.
 //! - Every login of both sides must succeed (the users rotate: alice, bob, carol, dave).
 //!
-//! The end-to-end AssumeRoleWithLDAPIdentity rate through the server is not measured here yet
-//! (see the note printed with the results).
+//! - Server: Strongbox wired to the same slapd (plain LDAP, default pool), the canned policy
+//!   `readonly` attached to bob's two groups through the admin API (`idp/ldap/policy/attach`);
+//!   the load generator POSTs AssumeRoleWithLDAPIdentity forms for bob at the same concurrency.
+//!   Each answer must hold a fresh credential. The issuance rate limit and the failed-login
+//!   throttle are raised for the run.
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -25,13 +28,36 @@ use anyhow::{Context, Result, bail, ensure};
 use ldap3::{LdapConnAsync, Scope};
 use strongbox_idp::ldap::{LdapConfig, LdapDirectory, Secret};
 
-use crate::load::LoadConfig;
+use bytes::Bytes;
+use http::Method;
+
+use crate::assume_role::{RATE_LIMIT_ENV, announce_rate_limit};
+use crate::get4k::{Side, Target};
+use crate::load::{Expect, LoadConfig, RequestTemplate, header_map};
+use crate::process::ServerProcess;
 use crate::report::Report;
+use crate::s3client::S3Client;
 use crate::servers::Setup;
 
 const LOOKUP_DN: &str = "cn=lookup,dc=example,dc=org";
 const LOOKUP_PASSWORD: &str = "lookup-secret";
 const PEOPLE: &str = "ou=people,dc=example,dc=org";
+const GROUPS: [&str; 2] = [
+    "cn=projecta,ou=groups,dc=example,dc=org",
+    "cn=projectb,ou=groups,dc=example,dc=org",
+];
+const STS: Side = Side {
+    label: "strongbox AssumeRoleWithLDAPIdentity (bob, two groups)",
+    detail_key: "ldap_sts",
+    rps_key: "ldap_sts_rps",
+    cpu_key: "ldap_sts_cpu_us_per_req",
+};
+/// Failed-login throttle raised for the run: the handler counts logins still in flight for a
+/// username, so 64 concurrent logins of one user would otherwise be throttled.
+const THROTTLE_ENV: [(&str, &str); 2] = [
+    ("STRONGBOX_IDENTITY_LDAP_THROTTLE_USER_FAILURES", "1000000"),
+    ("STRONGBOX_IDENTITY_LDAP_THROTTLE_IP_FAILURES", "1000000"),
+];
 const USERS: [(&str, &str); 4] = [
     ("alice", "alice-password"),
     ("bob", "bob-password"),
@@ -204,8 +230,88 @@ async fn directory_worker(
     Ok(())
 }
 
+/// Strongbox wired to `slapd`, with `readonly` attached to bob's groups.
+async fn start_server(setup: &Setup, port: u16) -> Result<ServerProcess> {
+    let addr = format!("127.0.0.1:{port}");
+    let mut env: Vec<(&str, &str)> = RATE_LIMIT_ENV.to_vec();
+    env.extend([
+        ("MINIO_IDENTITY_LDAP_SERVER_ADDR", addr.as_str()),
+        ("MINIO_IDENTITY_LDAP_SERVER_INSECURE", "on"),
+        ("MINIO_IDENTITY_LDAP_LOOKUP_BIND_DN", LOOKUP_DN),
+        ("MINIO_IDENTITY_LDAP_LOOKUP_BIND_PASSWORD", LOOKUP_PASSWORD),
+        ("MINIO_IDENTITY_LDAP_USER_DN_SEARCH_BASE_DN", PEOPLE),
+        ("MINIO_IDENTITY_LDAP_USER_DN_SEARCH_FILTER", "(uid=%s)"),
+        THROTTLE_ENV[0],
+        THROTTLE_ENV[1],
+        (
+            "MINIO_IDENTITY_LDAP_GROUP_SEARCH_BASE_DN",
+            "ou=groups,dc=example,dc=org",
+        ),
+        (
+            "MINIO_IDENTITY_LDAP_GROUP_SEARCH_FILTER",
+            "(&(objectclass=groupOfNames)(member=%d))",
+        ),
+    ]);
+    let server = setup.start_strongbox(&setup.work_dir.join("ldap-sts-data"), &env)?;
+    let root = S3Client::new(server.addr, &setup.region, setup.creds.clone());
+    for group in GROUPS {
+        let plain = zeroize::Zeroizing::new(
+            serde_json::json!({ "policies": ["readonly"], "group": group }).to_string(),
+        );
+        let password = zeroize::Zeroizing::new(root.creds().expose_secret().as_bytes().to_vec());
+        // Argon2id (64 MiB): off the async threads.
+        let sealed = tokio::task::spawn_blocking(move || {
+            strongbox_madmin::encrypt_data(&password, plain.as_bytes())
+        })
+        .await?;
+        let answer = root
+            .call(
+                "s3",
+                Method::POST,
+                "/minio/admin/v3/idp/ldap/policy/attach",
+                &[],
+                Bytes::from(sealed),
+                &[],
+            )
+            .await?;
+        ensure!(
+            answer.status == http::StatusCode::OK,
+            "idp/ldap/policy/attach {group}: {}: {}; server output:\n{}",
+            answer.status,
+            answer.text(),
+            server.log_tail()
+        );
+    }
+    Ok(server)
+}
+
+fn login_form(addr: std::net::SocketAddr) -> Result<Arc<RequestTemplate>> {
+    let body = "Action=AssumeRoleWithLDAPIdentity&Version=2011-06-15&DurationSeconds=900\
+                &LDAPUsername=bob&LDAPPassword=bob-password";
+    Ok(Arc::new(RequestTemplate {
+        method: Method::POST,
+        path: "/".into(),
+        headers: header_map(&[
+            ("host".into(), addr.to_string()),
+            (
+                "content-type".into(),
+                "application/x-www-form-urlencoded".into(),
+            ),
+        ])?,
+        body: Bytes::from_static(body.as_bytes()),
+    }))
+}
+
 pub async fn run(setup: &Setup, cfg: LoadConfig, rounds: u32, report: &mut Report) -> Result<()> {
     let slapd = Slapd::start(setup.work_dir.join("ldap-slapd"))?;
+    println!("  {}", announce_rate_limit());
+    let server = Arc::new(start_server(setup, slapd.port).await?);
+    let mut sts = Target::new(
+        STS,
+        Arc::clone(&server),
+        login_form(server.addr)?,
+        Expect::Credentials,
+    );
     let url = format!("ldap://127.0.0.1:{}", slapd.port);
     let workers = cfg.connections.clamp(2, 256);
     let mut c = LdapConfig::new(
@@ -246,11 +352,13 @@ pub async fn run(setup: &Setup, cfg: LoadConfig, rounds: u32, report: &mut Repor
             "  round {round}/{rounds}: floor {:.0} logins/s, LdapDirectory::authenticate {:.0}/s",
             f.rps, r.rps
         );
+        sts.measure(cfg).await?;
         floor.push(f);
         dir.push(r);
     }
-    let best = |v: &[Run]| v.iter().map(|r| r.rps).fold(0.0, f64::max);
-    let (f, d) = (best(&floor), best(&dir));
+    // Mean over the rounds, as for the server side.
+    let mean = |v: &[Run]| v.iter().map(|r| r.rps).sum::<f64>() / v.len().max(1) as f64;
+    let (f, d) = (mean(&floor), mean(&dir));
     report.measure(
         "ldap_floor_rps",
         "bare LDAP bind+search+bind round trips/s (the floor)",
@@ -281,9 +389,17 @@ pub async fn run(setup: &Setup, cfg: LoadConfig, rounds: u32, report: &mut Repor
         );
     }
     report.ratio("ldap_authenticate_vs_floor", d / f, 0.7);
-    report.note(
-        "ldap: AssumeRoleWithLDAPIdentity through the server is not in this benchmark yet; \
-         the directory client's rate bounds it from above",
+    let (distinct, good) = (sts.distinct_keys(), sts.good_responses());
+    ensure!(
+        distinct == good,
+        "AssumeRoleWithLDAPIdentity: {good} good answers but {distinct} distinct access keys"
     );
+    let e2e = sts.record(cfg, report);
+    report.ratio_untargeted("ldap_sts_vs_floor", e2e / f);
+    report.note(announce_rate_limit());
+    report.note(format!(
+        "ldap: failed-login throttle raised for the run: {}",
+        THROTTLE_ENV.map(|(k, v)| format!("{k}={v}")).join(" ")
+    ));
     Ok(())
 }
