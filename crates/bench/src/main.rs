@@ -9,6 +9,7 @@ mod custom_token;
 mod floor;
 mod get4k;
 mod get4k_auth;
+mod https;
 mod iam_fixture;
 mod ldap;
 mod load;
@@ -73,6 +74,9 @@ enum Cmd {
     /// LdapDirectory::authenticate/s vs bare bind+search+bind round trips/s to the same
     /// throwaway slapd (tests/ldap/start-slapd.sh).
     Ldap(Common),
+    /// 4 KiB GetObject over HTTPS (keep-alive) vs plain HTTP, and new TLS connections/s vs a
+    /// hyper+rustls floor.
+    Https(Common),
     /// Everything, with the ratios.
     All(Common),
     /// The trivial hyper server itself (started by the other subcommands).
@@ -80,6 +84,16 @@ enum Cmd {
     FloorServer {
         #[arg(long)]
         address: SocketAddr,
+        #[arg(long, default_value_t = get4k::OBJECT_LEN)]
+        body_len: usize,
+    },
+    /// The trivial hyper server behind rustls (started by https).
+    #[command(hide = true)]
+    HttpsFloorServer {
+        #[arg(long)]
+        address: SocketAddr,
+        #[arg(long)]
+        certs_dir: PathBuf,
         #[arg(long, default_value_t = get4k::OBJECT_LEN)]
         body_len: usize,
     },
@@ -159,6 +173,7 @@ struct Which {
     custom_token: bool,
     authz_latency: bool,
     ldap: bool,
+    https: bool,
 }
 
 impl Which {
@@ -175,6 +190,7 @@ impl Which {
         custom_token: false,
         authz_latency: false,
         ldap: false,
+        https: false,
     };
     const ALL: Which = Which {
         floor: true,
@@ -189,6 +205,7 @@ impl Which {
         custom_token: true,
         authz_latency: true,
         ldap: true,
+        https: true,
     };
 }
 
@@ -200,6 +217,16 @@ fn main() -> Result<()> {
                 .enable_all()
                 .build()?;
             return rt.block_on(floor::serve(address, body_len));
+        }
+        Cmd::HttpsFloorServer {
+            address,
+            certs_dir,
+            body_len,
+        } => {
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()?;
+            return rt.block_on(https::serve_floor(address, &certs_dir, body_len));
         }
         Cmd::PluginServer { address, kind } => {
             let rt = tokio::runtime::Builder::new_multi_thread()
@@ -287,6 +314,13 @@ fn main() -> Result<()> {
         Cmd::Ldap(c) => (
             Which {
                 ldap: true,
+                ..Which::NONE
+            },
+            c,
+        ),
+        Cmd::Https(c) => (
+            Which {
+                https: true,
                 ..Which::NONE
             },
             c,
@@ -413,6 +447,10 @@ async fn run(which: Which, common: &Common) -> Result<()> {
     if which.ldap {
         println!("ldap: LdapDirectory::authenticate vs bare LDAP round trips to the same slapd");
         ldap::run(&setup, cfg, common.rounds, &mut report).await?;
+    }
+    if which.https {
+        println!("https: 4 KiB GetObject over HTTPS vs HTTP; new TLS connections vs the floor");
+        https::run(&setup, cfg, common.rounds, &mut report).await?;
     }
     if which.big {
         println!("bigobject: {} MiB, single stream", common.size_mib);
