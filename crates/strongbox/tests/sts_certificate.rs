@@ -605,8 +605,9 @@ fn plain_http_is_an_insecure_connection() {
     );
 }
 
+/// MinIO 9ea45399c (spec §17.2 #23): the action is off unless explicitly enabled.
 #[test]
-fn disabled_unless_enabled() {
+fn minio_9ea45399c_disabled_unless_enabled() {
     let ca = Ca::root("Strongbox Test Root");
     let server = Server::start(Some(&ca), &[]);
     let cert = ca.client(&Spec::named("readonly"));
