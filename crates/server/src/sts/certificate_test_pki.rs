@@ -75,9 +75,18 @@ impl Ca {
 
     /// A client certificate signed by `self`.
     pub fn client(&self, spec: &Client<'_>) -> CertificateDer<'static> {
+        self.client_named(spec, name(spec.cn, spec.org))
+    }
+
+    /// A client certificate signed by `self` with this exact subject.
+    pub fn client_named(
+        &self,
+        spec: &Client<'_>,
+        subject: DistinguishedName,
+    ) -> CertificateDer<'static> {
         let key = KeyPair::generate().unwrap();
         let mut p = CertificateParams::default();
-        p.distinguished_name = name(spec.cn, spec.org);
+        p.distinguished_name = subject;
         p.is_ca = IsCa::ExplicitNoCa;
         p.key_usages = vec![KeyUsagePurpose::DigitalSignature];
         p.extended_key_usages = spec.usages.to_vec();

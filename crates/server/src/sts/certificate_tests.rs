@@ -142,6 +142,22 @@ fn empty_or_missing_common_name_is_refused() {
     }
 }
 
+#[test]
+fn two_common_names_are_refused() {
+    let root = Ca::root("Test Root");
+    let mut subject = rcgen::DistinguishedName::new();
+    subject.push(rcgen::DnType::CommonName, "readonly");
+    // A second CN attribute (same OID, 2.5.4.3), which rcgen keys separately.
+    subject.push(
+        rcgen::DnType::CustomDnType(vec![2, 5, 4, 3]),
+        "consoleAdmin",
+    );
+    let leaf = root.client_named(&Client::named("x"), subject);
+    let e = refused(&idp(&root), &[leaf]);
+    assert_eq!(e.code(), StsErrorCode::InvalidClientCertificate);
+    assert!(e.message().contains("more than one CN"), "{}", e.message());
+}
+
 /// `root → I1 → … → In`, returned leaf-side first (`In` first), as a client sends it.
 fn chain_of(root: &Ca, n: usize) -> (Ca, Vec<CertificateDer<'static>>) {
     let mut cas: Vec<Ca> = Vec::new();
