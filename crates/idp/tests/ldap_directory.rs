@@ -59,11 +59,20 @@ impl Slapd {
             port: free_port(),
             tls_port: tls.then(free_port),
         };
+        // A port picked as free may be taken by another test before slapd binds it: retry
+        // on fresh ports.
+        for _ in 0..2 {
+            if s.try_start().is_ok() {
+                return Some(s);
+            }
+            s.port = free_port();
+            s.tls_port = tls.then(free_port);
+        }
         s.run_start();
         Some(s)
     }
 
-    fn run_start(&mut self) {
+    fn try_start(&self) -> Result<(), String> {
         let mut cmd = Command::new("bash");
         cmd.arg(scripts().join("start-slapd.sh"))
             .arg(self.dir.path())
@@ -71,12 +80,19 @@ impl Slapd {
         if let Some(t) = self.tls_port {
             cmd.arg(t.to_string());
         }
-        let out = cmd.output().unwrap();
-        assert!(
-            out.status.success(),
-            "start-slapd.sh failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        let out = cmd.output().map_err(|e| e.to_string())?;
+        if out.status.success() {
+            Ok(())
+        } else {
+            Err(String::from_utf8_lossy(&out.stderr).into_owned())
+        }
+    }
+
+    /// Starts (again) on the same ports.
+    fn run_start(&mut self) {
+        if let Err(e) = self.try_start() {
+            panic!("start-slapd.sh failed: {e}");
+        }
     }
 
     fn stop(&self) {
