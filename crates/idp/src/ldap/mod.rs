@@ -41,6 +41,8 @@ pub const MAX_USERNAME_BYTES: usize = 1024;
 pub const MAX_PASSWORD_BYTES: usize = 1024;
 /// Groups kept per login (more are dropped, with a log line).
 pub const MAX_GROUPS: usize = 1000;
+/// Entries asked of one group search (one more than kept, to notice truncation).
+const GROUP_SIZE_LIMIT: i32 = MAX_GROUPS as i32 + 1;
 /// Values kept per user attribute, and bytes per value.
 pub const MAX_ATTRIBUTE_VALUES: usize = 16;
 pub const MAX_ATTRIBUTE_VALUE_BYTES: usize = 4096;
@@ -225,7 +227,7 @@ impl LdapDirectory {
         for (base, _) in &self.group_bases {
             let entries = self
                 .searches
-                .search(base, Scope::Subtree, &filter, &["1.1"], 0)
+                .search(base, Scope::Subtree, &filter, &["1.1"], GROUP_SIZE_LIMIT)
                 .await?;
             for e in entries {
                 match dn::normalize(&e.dn) {
