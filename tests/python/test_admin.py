@@ -20,7 +20,7 @@ from admin_helpers import (
     s3,
     s3_error,
 )
-from conftest import REGION, ROOT_USER
+from conftest import REGION, ROOT_PASSWORD, ROOT_USER
 
 RW = ["s3:GetObject", "s3:PutObject", "s3:ListBucket"]
 
@@ -262,3 +262,74 @@ def test_temporary_credentials_act_for_their_parent(server):
     # Its own key never becomes a user (spec §17 item 13).
     assert admin_status(lambda: temp.user_add(creds["AccessKeyId"], "persisted-secret")) == 403
     assert admin_status(lambda: root.user_info(creds["AccessKeyId"])) == 404
+
+
+def _sts_session(server, access_key: str, secret_key: str, session_policy: dict) -> dict:
+    sts = boto3.client(
+        "sts",
+        endpoint_url=server.endpoint,
+        aws_access_key_id=access_key,
+        aws_secret_access_key=secret_key,
+        region_name=REGION,
+    )
+    return sts.assume_role(
+        RoleArn="arn:minio:iam:::role/any",
+        RoleSessionName="list-filter",
+        Policy=json.dumps(session_policy),
+    )["Credentials"]
+
+
+def _bucket_names(server, creds: dict) -> list:
+    client = boto3.client(
+        "s3",
+        endpoint_url=server.endpoint,
+        aws_access_key_id=creds["AccessKeyId"],
+        aws_secret_access_key=creds["SecretAccessKey"],
+        aws_session_token=creds.get("SessionToken"),
+        region_name=REGION,
+    )
+    return sorted(b["Name"] for b in client.list_buckets()["Buckets"])
+
+
+def test_list_buckets_and_account_info_show_only_permitted_buckets(server):
+    """spec §18: a session policy naming bucket1 and bucket2 lists exactly those (root parent
+    and IAM-user parent alike); accountinfo gives each visible bucket with read/write flags."""
+    root = admin(server)
+    b1, b2, other = name("lb1"), name("lb2"), name("lbx")
+    for b in (b1, b2, other):
+        s3(server).make_bucket(b)
+    session = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Action": ["s3:ListBucket"], "Resource": [f"arn:aws:s3:::{b1}", f"arn:aws:s3:::{b2}"]},
+            {"Effect": "Allow", "Action": ["s3:GetObject", "s3:PutObject"], "Resource": [f"arn:aws:s3:::{b1}/*", f"arn:aws:s3:::{b2}/*"]},
+        ],
+    }
+    user, secret = name("lena"), "lena-secret-1234"
+    root.user_add(user, secret)
+    root.attach_policy(["readwrite"], user=user)
+    # readwrite (s3:*) lists every bucket; the session policies narrow to b1 and b2.
+    everything = _bucket_names(server, {"AccessKeyId": user, "SecretAccessKey": secret})
+    assert {b1, b2, other} <= set(everything)
+    for parent in ((ROOT_USER, ROOT_PASSWORD), (user, secret)):
+        creds = _sts_session(server, *parent, session)
+        assert _bucket_names(server, creds) == sorted([b1, b2]), parent[0]
+
+    # accountinfo: b1 readable only, b2 writable only, other invisible.
+    pol, ann, ann_secret = name("acct"), name("ann"), "ann-secret-12345"
+    root.policy_add(pol, policy={
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Action": ["s3:ListBucket"], "Resource": [f"arn:aws:s3:::{b1}"]},
+            {"Effect": "Allow", "Action": ["s3:PutObject"], "Resource": [f"arn:aws:s3:::{b2}/*"]},
+        ],
+    })
+    root.user_add(ann, ann_secret)
+    root.attach_policy([pol], user=ann)
+    info = json.loads(admin(server, ann, ann_secret).account_info())
+    access = {b["name"]: b["access"] for b in info["Buckets"]}
+    assert access == {b1: {"read": True, "write": False}, b2: {"read": False, "write": True}}, info
+    assert all(b["created"] for b in info["Buckets"])
+    # Root sees every bucket, readable and writable.
+    mine = {b["name"]: b["access"] for b in json.loads(root.account_info())["Buckets"]}
+    assert all(mine[b] == {"read": True, "write": True} for b in (b1, b2, other)), mine

@@ -16,10 +16,11 @@ use strongbox_iam::Iam;
 use crate::access::Authorized;
 use crate::authz::list_filter::BucketFilter;
 use crate::authz::{Authorizer, bucket_policy};
+use crate::http::RequestId;
 
 /// The object backend `B` behind authorisation, plus bucket policies.
 pub struct Strongbox<B> {
-    backend: B,
+    backend: Arc<B>,
     iam: Arc<Iam>,
     /// `ListBuckets` decides bucket by bucket ([`crate::authz::list_filter`]).
     authorizer: Arc<Authorizer>,
@@ -29,10 +30,18 @@ impl<B: S3> Strongbox<B> {
     #[must_use]
     pub fn new(backend: B, iam: Arc<Iam>, authorizer: Arc<Authorizer>) -> Self {
         Self {
-            backend,
+            backend: Arc::new(backend),
             iam,
             authorizer,
         }
+    }
+
+    /// The backend's buckets, for the admin API (`accountinfo`).
+    #[must_use]
+    pub fn bucket_source(&self) -> Arc<dyn crate::authz::list_filter::BucketSource> {
+        Arc::new(crate::authz::list_filter::BackendBuckets(Arc::clone(
+            &self.backend,
+        )))
     }
 
     /// `NoSuchBucket` unless `bucket` exists (asked of the backend, with the caller's request
@@ -94,15 +103,25 @@ macro_rules! strongbox_s3 {
                 req: S3Request<s3s::dto::ListBucketsInput>,
             ) -> S3Result<S3Response<s3s::dto::ListBucketsOutput>> {
                 let proof = proof(&req, "ListBuckets")?;
+                let request_id = req.extensions.get::<RequestId>().cloned();
+                let with_id = |mut e: S3Error| {
+                    if let Some(id) = &request_id {
+                        e.set_request_id(id.as_str());
+                    }
+                    e
+                };
                 let filter = BucketFilter::for_request(
                     &self.authorizer,
                     self.iam.snapshot(),
                     proof.principal(),
                     &req,
-                )?;
+                )
+                .map_err(with_id)?;
                 let mut out = self.backend.list_buckets(req).await?;
                 let buckets = out.output.buckets.take().unwrap_or_default();
-                let visible = filter.list(buckets, |b| b.name.as_deref().unwrap_or(""))?;
+                let visible = filter
+                    .list(buckets, |b| b.name.as_deref().unwrap_or(""))
+                    .map_err(with_id)?;
                 out.output.buckets = Some(visible);
                 Ok(out)
             }

@@ -121,7 +121,12 @@ impl Server {
         let authorizer = Arc::new(authorizer);
         let state = Arc::new(ServerState::new(Arc::clone(&iam)));
 
-        let mut s3 = S3ServiceBuilder::new(Strongbox::new(backend, iam, Arc::clone(&authorizer)));
+        let strongbox = Strongbox::new(backend, iam, Arc::clone(&authorizer));
+        state.set_buckets(Arc::new(crate::authz::list_filter::BucketView::new(
+            strongbox.bucket_source(),
+            Arc::clone(&authorizer),
+        )));
+        let mut s3 = S3ServiceBuilder::new(strongbox);
         s3.set_auth(Auth::new(Arc::clone(&identities)));
         s3.set_access(Access::new(Arc::clone(&identities), authorizer));
         s3.set_route(Routes::new(Arc::clone(&state), identities).with_sts(Arc::clone(&sts)));

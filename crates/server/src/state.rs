@@ -4,8 +4,8 @@
 //! with [`ServerState::iam`]; the S3 access hook and the bucket-policy wrapper hold the same
 //! `Arc<Iam>`.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock};
 
 use strongbox_iam::Iam;
 
@@ -14,6 +14,8 @@ use strongbox_iam::Iam;
 pub struct ServerState {
     draining: AtomicBool,
     iam: Arc<Iam>,
+    /// The buckets and the authoriser, for admin `accountinfo` (set once the backend exists).
+    buckets: OnceLock<Arc<crate::authz::list_filter::BucketView>>,
 }
 
 impl ServerState {
@@ -22,7 +24,19 @@ impl ServerState {
         Self {
             draining: AtomicBool::new(false),
             iam,
+            buckets: OnceLock::new(),
         }
+    }
+
+    /// Sets the bucket view (once; later calls are ignored).
+    pub fn set_buckets(&self, view: Arc<crate::authz::list_filter::BucketView>) {
+        let _ = self.buckets.set(view);
+    }
+
+    /// The bucket view, when the server has one.
+    #[must_use]
+    pub fn buckets(&self) -> Option<&Arc<crate::authz::list_filter::BucketView>> {
+        self.buckets.get()
     }
 
     /// The node's IAM: admin operations (blocking, call from `spawn_blocking`) and

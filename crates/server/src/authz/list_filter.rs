@@ -13,7 +13,9 @@
 
 use std::sync::Arc;
 
-use s3s::{S3Error, S3ErrorCode, S3Request};
+use futures::future::BoxFuture;
+use s3s::dto::ListBucketsInput;
+use s3s::{S3, S3Error, S3ErrorCode, S3Request};
 use strongbox_iam::IamSnapshot;
 use strongbox_policy::{Action, ConditionValues, Request};
 use time::OffsetDateTime;
@@ -127,4 +129,84 @@ impl<'a> BucketFilter<'a> {
 
 fn access_denied() -> S3Error {
     S3Error::with_message(S3ErrorCode::AccessDenied, "Access Denied.")
+}
+
+/// The buckets that exist (name, creation time), as the object backend lists them.
+pub trait BucketSource: Send + Sync {
+    fn buckets(&self) -> BoxFuture<'_, Result<Vec<(String, OffsetDateTime)>, S3Error>>;
+}
+
+/// A [`BucketSource`] asking the object backend `B` (the backend the S3 handlers use).
+pub struct BackendBuckets<B>(pub Arc<B>);
+
+impl<B: S3> BucketSource for BackendBuckets<B> {
+    fn buckets(&self) -> BoxFuture<'_, Result<Vec<(String, OffsetDateTime)>, S3Error>> {
+        Box::pin(async move {
+            let req = S3Request {
+                input: ListBucketsInput::default(),
+                method: http::Method::GET,
+                uri: http::Uri::from_static("/"),
+                headers: http::HeaderMap::new(),
+                extensions: http::Extensions::new(),
+                credentials: None,
+                region: None,
+                service: None,
+                trailing_headers: None,
+            };
+            let out = self.0.list_buckets(req).await?;
+            Ok(out
+                .output
+                .buckets
+                .unwrap_or_default()
+                .into_iter()
+                .filter_map(|b| {
+                    let created = b
+                        .creation_date
+                        .map_or(OffsetDateTime::UNIX_EPOCH, OffsetDateTime::from);
+                    b.name.map(|n| (n, created))
+                })
+                .collect())
+        })
+    }
+}
+
+/// One bucket of `accountinfo`: name, creation time, (read, write).
+pub type AccountBucket = (String, OffsetDateTime, (bool, bool));
+
+/// What the admin API needs to show a caller's buckets: the buckets and the authoriser.
+pub struct BucketView {
+    source: Arc<dyn BucketSource>,
+    authorizer: Arc<Authorizer>,
+}
+
+impl std::fmt::Debug for BucketView {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("BucketView")
+    }
+}
+
+impl BucketView {
+    #[must_use]
+    pub fn new(source: Arc<dyn BucketSource>, authorizer: Arc<Authorizer>) -> Self {
+        Self { source, authorizer }
+    }
+
+    /// `accountinfo`'s buckets for `principal`: those it may read (`s3:ListBucket`) or write
+    /// (`s3:PutObject`), with both flags.
+    pub async fn account(
+        &self,
+        snapshot: Arc<IamSnapshot>,
+        principal: &Principal,
+        values: ConditionValues,
+    ) -> Result<Vec<AccountBucket>, S3Error> {
+        let buckets = self.source.buckets().await?;
+        let filter = BucketFilter::new(&self.authorizer, snapshot, principal, values)?;
+        Ok(buckets
+            .into_iter()
+            .filter_map(|(name, created)| {
+                let access = filter.access(&name);
+                (access.0 || access.1).then_some((name, created, access))
+            })
+            .collect())
+    }
 }

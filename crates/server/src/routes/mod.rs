@@ -124,7 +124,8 @@ impl S3Route for Routes {
             Endpoint::HealthReady => Ok(health::ready(&self.state)),
             Endpoint::Admin => {
                 let ldap = self.sts.as_ref().and_then(|s| s.ldap());
-                Ok(admin::handle(self.state.iam(), &self.identities, ldap, req).await)
+                let buckets = self.state.buckets().cloned();
+                Ok(admin::handle(self.state.iam(), &self.identities, ldap, buckets, req).await)
             }
             Endpoint::Sts(_) => sts::handle(self.sts.as_ref(), req).await,
         }

@@ -1,11 +1,13 @@
-//! `GET accountinfo`: who the caller is and their effective policy. Any authenticated caller may
-//! ask about itself; nothing beyond a valid signature is checked (MinIO's rule).
+//! `GET accountinfo`: who the caller is, their effective policy and the buckets they may read
+//! (`s3:ListBucket`) or write (`s3:PutObject`), as MinIO's `AccountInfoHandler`. Any
+//! authenticated caller may ask about itself; nothing beyond a valid signature is checked
+//! (MinIO's rule). Usage figures (size, objects, versions) are not kept: they read 0.
 
 use s3s::{Body, S3Response};
 use serde_json::Value;
 use serde_json::value::RawValue;
 use strongbox_iam::{BasePermissions, IamSnapshot};
-use strongbox_madmin::types::{AccountInfo, BackendInfo};
+use strongbox_madmin::types::{AccountAccess, AccountInfo, BackendInfo, BucketAccessInfo};
 use time::OffsetDateTime;
 
 use super::caller::permissions;
@@ -59,14 +61,40 @@ pub async fn info(req: AdminRequest) -> Result<S3Response<Body>, AdminError> {
     let snap = req.snapshot();
     let caller = req.caller();
     let policy = effective_policy(&snap, caller).ok_or_else(AdminError::access_denied)?;
+    let buckets = match req.buckets() {
+        Some(view) => {
+            let values = caller.condition_values(&snap);
+            view.account(snap.clone(), &caller.principal(), values)
+                .await
+                .map_err(|e| {
+                    tracing::warn!(code = %e.code().as_str(), "accountinfo: cannot list buckets");
+                    AdminError::internal()
+                })?
+        }
+        None => Vec::new(),
+    };
     let info = AccountInfo {
         account_name: caller.effective_user().to_owned(),
         server: BackendInfo {
             backend_type: BACKEND_FS,
         },
         policy,
-        // Per-bucket usage and access need the object backend, which this route does not reach.
-        buckets: Vec::new(),
+        buckets: buckets
+            .into_iter()
+            .map(|(name, created, (read, write))| BucketAccessInfo {
+                name,
+                size: 0,
+                objects: 0,
+                versions: 0,
+                delete_markers: 0,
+                object_sizes_histogram: None,
+                object_versions_histogram: None,
+                details: None,
+                prefix_usage: None,
+                created,
+                access: AccountAccess { read, write },
+            })
+            .collect(),
     };
     req.reply(&info).await
 }

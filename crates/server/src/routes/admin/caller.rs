@@ -115,6 +115,18 @@ impl Caller {
         }
     }
 
+    /// The caller as the S3 authoriser sees it.
+    #[must_use]
+    pub fn principal(&self) -> Authenticated {
+        Authenticated::Authenticated(self.identity.clone())
+    }
+
+    /// The condition values of this request (as admin decisions use them).
+    #[must_use]
+    pub fn condition_values(&self, snap: &IamSnapshot) -> ConditionValues {
+        values(snap, self, OffsetDateTime::now_utc())
+    }
+
     /// The caller as `strongbox_iam::authz` sees it (which check a service-account operation
     /// needs).
     #[must_use]

@@ -56,6 +56,8 @@ pub struct AdminRequest {
     body: Body,
     /// The LDAP directory, when configured (the `idp/ldap/*` endpoints).
     ldap: Option<Arc<crate::sts::ldap::LdapLogin>>,
+    /// The buckets and the authoriser (`accountinfo`).
+    buckets: Option<Arc<crate::authz::list_filter::BucketView>>,
 }
 
 impl AdminRequest {
@@ -73,6 +75,10 @@ impl AdminRequest {
 
     pub fn ldap(&self) -> Option<&Arc<crate::sts::ldap::LdapLogin>> {
         self.ldap.as_ref()
+    }
+
+    pub fn buckets(&self) -> Option<&Arc<crate::authz::list_filter::BucketView>> {
+        self.buckets.as_ref()
     }
 
     /// The current IAM snapshot.
@@ -172,6 +178,7 @@ pub async fn handle(
     iam: &Arc<Iam>,
     identities: &Identities,
     ldap: Option<&Arc<crate::sts::ldap::LdapLogin>>,
+    buckets: Option<Arc<crate::authz::list_filter::BucketView>>,
     mut req: S3Request<Body>,
 ) -> S3Response<Body> {
     let path = req.uri.path().to_owned();
@@ -194,6 +201,7 @@ pub async fn handle(
             headers: std::mem::take(&mut req.headers),
             body: std::mem::take(&mut req.input),
             ldap: ldap.cloned(),
+            buckets,
         };
         let caller = admin.caller.access_key().to_owned();
         let resp = dispatch(admin).await?;
