@@ -383,7 +383,15 @@ async fn audit_line_per_issue_without_secrets() {
         .await;
     assert_eq!(r.status, 200, "{}", r.body);
     let cred = Signer::from_response(&r.body);
-    let text = std::fs::read_to_string(&audit).unwrap();
+    // The line is written by the audit writer thread, within milliseconds of the answer.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    let text = loop {
+        let text = std::fs::read_to_string(&audit).unwrap();
+        if text.ends_with('\n') || std::time::Instant::now() > deadline {
+            break text;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    };
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines.len(), 1, "{text}");
     let v: serde_json::Value = serde_json::from_str(lines[0]).unwrap();
