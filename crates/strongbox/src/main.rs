@@ -112,7 +112,7 @@ async fn run(config: Config) -> anyhow::Result<()> {
         "IAM state in {dir}/.strongbox/iam.redb"
     );
     drop(iam);
-    info!("listening on http://{}", server.local_addr());
+    info!("listening on {}://{}", server.scheme(), server.local_addr());
 
     let signal = shutdown::signal()?;
     let drained = server

@@ -117,6 +117,10 @@ async fn aws_sdk_round_trip_over_https() {
         log.contains("HTTPS with the certificate") && log.contains("CN=server-1"),
         "the start-up log names HTTPS and the certificate subject:\n{log}"
     );
+    assert!(
+        log.contains(&format!("listening on https://{}", server.addr)),
+        "{log}"
+    );
 }
 
 #[test]

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 #[derive(clap::Args, Debug, Clone)]
 pub struct ServerArgs {
     /// Address to listen on, HOST:PORT. ":9000" means every interface, port 9000; port 0 picks a
-    /// free port (the bound address is logged as "listening on http://ADDR").
+    /// free port (the bound address is logged as "listening on http://ADDR", or https://).
     #[arg(long, default_value = ":9000", value_name = "HOST:PORT")]
     pub address: String,
 
