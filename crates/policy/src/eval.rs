@@ -10,6 +10,7 @@ use std::sync::Arc;
 
 use crate::action::{Action, Service};
 use crate::document::{Effect, Policy, ResourcePattern, Statement};
+use crate::reads::KeySet;
 use crate::values::ConditionValues;
 
 /// What is being asked: an action on a resource, with the request's condition values (which also
@@ -189,6 +190,7 @@ pub struct PolicySet {
     deny: Vec<Slot>,
     allow: Vec<Slot>,
     seen: HashSet<String>,
+    reads: KeySet,
 }
 
 impl PolicySet {
@@ -215,6 +217,7 @@ impl PolicySet {
             if !self.seen.insert(st.dedup_key.clone()) {
                 continue;
             }
+            self.reads.add_statement(st);
             let slot = Slot {
                 policy: p,
                 statement: i as u32,
@@ -234,6 +237,11 @@ impl PolicySet {
 
     pub fn is_empty(&self) -> bool {
         self.policies.is_empty()
+    }
+
+    /// The condition keys evaluating this set reads: values of other keys never matter to it.
+    pub fn reads(&self) -> &KeySet {
+        &self.reads
     }
 
     fn get(&self, slot: Slot) -> (&Statement, StatementRef<'_>) {

@@ -92,6 +92,14 @@ impl Pattern {
         }
     }
 
+    /// The normalised condition keys of the pattern's variables.
+    pub(crate) fn variable_keys(&self) -> impl Iterator<Item = &str> {
+        self.segs.iter().filter_map(|s| match s {
+            Seg::Var { key, .. } => Some(key.as_str()),
+            _ => None,
+        })
+    }
+
     /// Whether the pattern is exactly `*`.
     pub(crate) fn is_match_all(&self) -> bool {
         self.segs.len() == 1 && self.segs[0] == Seg::Star

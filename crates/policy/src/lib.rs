@@ -28,6 +28,7 @@ mod eval;
 mod glob;
 mod json;
 mod parse;
+mod reads;
 pub mod values;
 
 pub use action::{Action, ActionSet, Service};
@@ -42,6 +43,7 @@ pub use error::PolicyError;
 pub use eval::{Decision, Parent, PolicySet, Principal, Request, StatementRef, evaluate_session};
 pub use json::MAX_DEPTH;
 pub use parse::ParseOptions;
+pub use reads::KeySet;
 pub use values::ConditionValues;
 
 /// Session policies (STS `Policy` parameter) may not exceed this many bytes once re-serialised.

@@ -24,10 +24,13 @@ static EMPTY: ConditionValues = ConditionValues {
     map: BTreeMap::new(),
 };
 
+/// Keys whose name after this (lower-case) prefix is a case-sensitive tag name.
+pub(crate) const TAGGED_PREFIXES: [&str; 2] = ["s3:existingobjecttag/", "s3:requestobjecttag/"];
+
 /// Normalises a condition key for lookup (see module docs).
 pub fn normalize_key(key: &str) -> String {
     let lower = key.to_ascii_lowercase();
-    for tagged in ["s3:existingobjecttag/", "s3:requestobjecttag/"] {
+    for tagged in TAGGED_PREFIXES {
         if lower.starts_with(tagged) {
             return format!("{tagged}{}", &key[tagged.len()..]);
         }

@@ -41,6 +41,7 @@ const CONDITIONS: &[&str] = &[
     r#""Null":{"aws:SourceIp":"true"}"#,
     r#""DateLessThan":{"aws:CurrentTime":"2025-01-01T00:00:00Z"}"#,
     r#""StringEqualsIfExists":{"aws:userid":"u1"}"#,
+    r#""StringNotLike":{"aws:userid":"${aws:username}-*"}"#,
 ];
 const REQUEST_ACTIONS: &[Action] = &[
     Action::GetObject,
@@ -226,6 +227,28 @@ proptest! {
         let mut all = a.clone();
         all.extend(b.iter().cloned());
         prop_assert_eq!(allowed(&merged, &r, &ctxs), allowed(&set_of(&all), &r, &ctxs));
+    }
+
+    /// Callers build only the values a set reads ([`PolicySet::reads`]): leaving out every other
+    /// key never changes a decision, nor the statement that decided.
+    #[test]
+    fn only_the_keys_a_set_reads_matter(
+        stmts in prop::collection::vec(any_statement(), 0..8),
+        r in request(),
+    ) {
+        let ctxs = contexts();
+        let set = set_of(&stmts);
+        let full = &ctxs[r.ctx];
+        let mut only_read = ConditionValues::new();
+        for (key, values) in full.iter().filter(|(k, _)| set.reads().reads(k)) {
+            only_read.set(key, values.iter().map(String::as_str));
+        }
+        let a = set.evaluate(&Request::new(r.action, r.bucket, r.object, full));
+        let b = set.evaluate(&Request::new(r.action, r.bucket, r.object, &only_read));
+        prop_assert_eq!(a, b);
+        for key in set.reads().iter() {
+            prop_assert!(stmts.iter().any(|s| s.to_ascii_lowercase().contains(key)), "{key} read but not named");
+        }
     }
 
     #[test]

@@ -20,7 +20,7 @@ use strongbox_iam::IamSnapshot;
 use strongbox_policy::{ConditionValues, Request};
 use time::OffsetDateTime;
 
-use crate::authz::context::{AuthStyle, RequestFacts, Who, condition_values, query_pairs};
+use crate::authz::context::{AuthStyle, RequestFacts, Who, condition_values_for, query_pairs};
 use crate::authz::table::{self, Need, OpKey, Resource, Rule};
 use crate::authz::{Authorizer, Subject};
 use crate::http::{ConnectionInfo, RequestId};
@@ -114,11 +114,14 @@ impl Access {
             now: OffsetDateTime::now_utc(),
         };
         let subject = self.authorizer.subject(&snapshot, &principal);
-        // Root (the owner) reads no condition values unless an external authoriser decides.
-        let values = if subject.reads_condition_values() {
-            condition_values(&facts, rule, &Who::of(&principal, &snapshot))
-        } else {
-            ConditionValues::new()
+        // Only the values the subject's policies read are built; root (the owner) reads none
+        // unless an external authoriser decides.
+        let values = match subject.wanted() {
+            Some(wanted) => {
+                let who = Who::of_for(&principal, &snapshot, wanted);
+                condition_values_for(&facts, rule, &who, wanted)
+            }
+            None => ConditionValues::new(),
         };
         let pending = Pending {
             snapshot,

@@ -228,6 +228,16 @@ impl Condition {
         }
     }
 
+    /// The normalised keys evaluation reads: the condition's key and the variables of its
+    /// string values.
+    pub(crate) fn read_keys(&self) -> impl Iterator<Item = &str> {
+        let patterns = match &self.test {
+            Test::Str(ps) | Test::StrIgnoreCase(ps) => ps.as_slice(),
+            _ => &[],
+        };
+        std::iter::once(self.key.as_str()).chain(patterns.iter().flat_map(Pattern::variable_keys))
+    }
+
     pub(crate) fn evaluate(&self, ctx: &ConditionValues) -> bool {
         let values = ctx.get_normalized(&self.key);
         if let Test::Null(want_absent) = self.test {

@@ -15,7 +15,7 @@ use std::sync::LazyLock;
 use http::header::{HeaderName, REFERER, USER_AGENT};
 use http::{HeaderMap, Uri};
 use strongbox_iam::IamSnapshot;
-use strongbox_policy::ConditionValues;
+use strongbox_policy::{ConditionValues, KeySet};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
@@ -91,6 +91,12 @@ pub struct Who {
 impl Who {
     #[must_use]
     pub fn of(principal: &Principal, snapshot: &IamSnapshot) -> Self {
+        Self::of_for(principal, snapshot, Wanted::All)
+    }
+
+    /// [`Who::of`], leaving out the groups and claims that `wanted` does not read.
+    #[must_use]
+    pub fn of_for(principal: &Principal, snapshot: &IamSnapshot, wanted: Wanted<'_>) -> Self {
         let identity = match principal {
             Principal::Anonymous => {
                 return Self {
@@ -102,7 +108,12 @@ impl Who {
             }
             Principal::Authenticated(identity) => identity,
         };
+        let want_groups = wanted.wants("aws:groups");
+        let want_claims = wanted.wants_any_in("jwt:") || wanted.wants_any_in("ldap:");
         let enabled_groups = |user: &str| -> Vec<String> {
+            if !want_groups {
+                return Vec::new();
+            }
             snapshot
                 .groups_of(user)
                 .into_iter()
@@ -123,7 +134,7 @@ impl Who {
                 } else {
                     enabled_groups(parent)
                 };
-                if let Some(sa) = snapshot.service_account(access_key) {
+                if want_groups && let Some(sa) = snapshot.service_account(access_key) {
                     for g in &sa.groups {
                         if !groups.contains(g) {
                             groups.push(g.clone());
@@ -141,16 +152,20 @@ impl Who {
                 } else {
                     enabled_groups(parent)
                 };
-                for g in &session.verified().claims().groups {
-                    if !groups.contains(g) {
-                        groups.push(g.clone());
+                if want_groups {
+                    for g in &session.verified().claims().groups {
+                        if !groups.contains(g) {
+                            groups.push(g.clone());
+                        }
                     }
                 }
-                jwt = strongbox_idp::openid::policy::jwt_values(session.verified().claims());
-                // `ldap:user`, `ldap:username`, `ldap:groups` of an LDAP credential.
-                jwt.extend(crate::sts::ldap::condition_values(
-                    session.verified().claims(),
-                ));
+                if want_claims {
+                    jwt = strongbox_idp::openid::policy::jwt_values(session.verified().claims());
+                    // `ldap:user`, `ldap:username`, `ldap:groups` of an LDAP credential.
+                    jwt.extend(crate::sts::ldap::condition_values(
+                        session.verified().claims(),
+                    ));
+                }
                 ("AssumedRole", groups)
             }
         };
@@ -244,10 +259,57 @@ pub struct RequestFacts<'a> {
     pub now: OffsetDateTime,
 }
 
+/// Which condition values a decision reads: all of them, or those its policy sets read
+/// ([`strongbox_policy::PolicySet::reads`]). Values nobody reads are not built.
+#[derive(Debug, Clone, Copy)]
+pub enum Wanted<'a> {
+    /// An external authoriser or a bucket policy decides: every value.
+    All,
+    /// What these sets read (a principal's policies and its session or embedded policy).
+    Read(Option<&'a KeySet>, Option<&'a KeySet>),
+}
+
+impl Wanted<'_> {
+    /// Whether the value of `key` is read.
+    #[must_use]
+    pub fn wants(self, key: &str) -> bool {
+        match self {
+            Self::All => true,
+            Self::Read(a, b) => a.is_some_and(|s| s.reads(key)) || b.is_some_and(|s| s.reads(key)),
+        }
+    }
+
+    /// Whether any key of the namespace `prefix` (lower case, e.g. `jwt:`) is read.
+    #[must_use]
+    pub fn wants_any_in(self, prefix: &str) -> bool {
+        match self {
+            Self::All => true,
+            Self::Read(a, b) => {
+                a.is_some_and(|s| s.reads_any_in(prefix))
+                    || b.is_some_and(|s| s.reads_any_in(prefix))
+            }
+        }
+    }
+}
+
 /// Builds the condition values of one request for operation `rule` by `who`.
 #[must_use]
 pub fn condition_values(facts: &RequestFacts<'_>, rule: &Rule, who: &Who) -> ConditionValues {
-    let mut v = ConditionValues::new();
+    condition_values_for(facts, rule, who, Wanted::All)
+}
+
+/// [`condition_values`] with only the values `wanted` reads.
+#[must_use]
+pub fn condition_values_for(
+    facts: &RequestFacts<'_>,
+    rule: &Rule,
+    who: &Who,
+    wanted: Wanted<'_>,
+) -> ConditionValues {
+    let mut v = Values {
+        values: ConditionValues::new(),
+        wanted,
+    };
     let header = |name: &HeaderName| facts.headers.get(name).and_then(|h| h.to_str().ok());
     let query = |name: &str| {
         facts
@@ -257,12 +319,18 @@ pub fn condition_values(facts: &RequestFacts<'_>, rule: &Rule, who: &Who) -> Con
             .map(|(_, v)| v.as_str())
     };
 
-    if let Ok(now) = facts.now.format(&Rfc3339) {
+    if v.wants("aws:CurrentTime")
+        && let Ok(now) = facts.now.format(&Rfc3339)
+    {
         v.insert("aws:CurrentTime", now);
     }
-    v.insert("aws:EpochTime", facts.now.unix_timestamp().to_string());
+    if v.wants("aws:EpochTime") {
+        v.insert("aws:EpochTime", facts.now.unix_timestamp().to_string());
+    }
     if let Some(conn) = facts.connection {
-        v.insert("aws:SourceIp", source_ip(conn.peer.ip()));
+        if v.wants("aws:SourceIp") {
+            v.insert("aws:SourceIp", source_ip(conn.peer.ip()));
+        }
         v.insert(
             "aws:SecureTransport",
             if conn.tls { "true" } else { "false" },
@@ -284,7 +352,9 @@ pub fn condition_values(facts: &RequestFacts<'_>, rule: &Rule, who: &Who) -> Con
         AuthStyle::Query { v4, signed_at } => {
             v.insert("s3:signatureversion", signature_version(v4));
             v.insert("s3:authType", "REST-QUERY-STRING");
-            if let Some(at) = signed_at {
+            if let Some(at) = signed_at
+                && v.wants("s3:signatureAge")
+            {
                 let age = (facts.now - at).whole_milliseconds().max(0);
                 v.insert("s3:signatureAge", age.to_string());
             }
@@ -295,11 +365,16 @@ pub fn condition_values(facts: &RequestFacts<'_>, rule: &Rule, who: &Who) -> Con
     }
 
     for (name, key) in HEADER_NAMES.iter() {
-        if let Some(value) = header(name) {
+        if v.wants(key)
+            && let Some(value) = header(name)
+        {
             v.insert(key, value);
         }
     }
     for key in rule.keys {
+        if !v.wants(key.name()) {
+            continue;
+        }
         let value = match key {
             OpKey::Prefix => query("prefix"),
             OpKey::Delimiter => query("delimiter"),
@@ -337,7 +412,35 @@ pub fn condition_values(facts: &RequestFacts<'_>, rule: &Rule, who: &Who) -> Con
         }
     }
     v.set("aws:groups", who.groups.iter().map(String::as_str));
-    v
+    v.values
+}
+
+/// The values being built: `insert` and `set` skip keys nobody reads.
+struct Values<'a> {
+    values: ConditionValues,
+    wanted: Wanted<'a>,
+}
+
+impl Values<'_> {
+    fn wants(&self, key: &str) -> bool {
+        self.wanted.wants(key)
+    }
+
+    fn insert(&mut self, key: &str, value: impl Into<String>) {
+        if self.wants(key) {
+            self.values.insert(key, value);
+        }
+    }
+
+    fn set<'v>(&mut self, key: &str, values: impl IntoIterator<Item = &'v str>) {
+        if self.wants(key) {
+            self.values.set(key, values);
+        }
+    }
+
+    fn remove(&mut self, key: &str) {
+        self.values.remove(key);
+    }
 }
 
 fn signature_version(v4: bool) -> &'static str {

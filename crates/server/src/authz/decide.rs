@@ -25,6 +25,7 @@ use time::OffsetDateTime;
 
 use super::bucket_policy;
 use super::cache::{CompileError, DocKey, PolicyCache};
+use super::context::Wanted;
 use crate::identity::{Identity, Principal};
 
 /// The policies a principal is evaluated against, resolved once per request.
@@ -52,9 +53,27 @@ impl Subject {
     /// asks the external authoriser, which sees them all.
     #[must_use]
     pub fn reads_condition_values(&self) -> bool {
+        self.wanted().is_some()
+    }
+
+    /// Which condition values deciding for this subject reads: `None` for none at all; for
+    /// policies, the keys they name ([`strongbox_policy::PolicySet::reads`]); everything for a
+    /// bucket policy (compiled at decision time) and for the external authoriser (which is sent
+    /// them all).
+    #[must_use]
+    pub fn wanted(&self) -> Option<Wanted<'_>> {
         match self {
-            Self::Owner | Self::Broken => false,
-            Self::Policies { .. } | Self::Anonymous | Self::External(_) => true,
+            Self::Owner
+            | Self::Broken
+            | Self::Policies {
+                base: None,
+                restrict: None,
+            } => None,
+            Self::Policies { base, restrict } => Some(Wanted::Read(
+                base.as_deref().map(PolicySet::reads),
+                restrict.as_deref().map(PolicySet::reads),
+            )),
+            Self::Anonymous | Self::External(_) => Some(Wanted::All),
         }
     }
 }

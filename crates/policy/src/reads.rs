@@ -1,0 +1,143 @@
+//! Which condition keys a compiled policy reads, so that a caller builds only those values.
+//!
+//! A statement reads the key of each of its conditions and every key named by a policy variable
+//! (`${aws:username}`) in its resources and in its `String*` condition values. Nothing else of the
+//! request's [`crate::ConditionValues`] is ever looked at by evaluation (`Principal` patterns are
+//! matched without variables), so leaving every other key out of the values cannot change a
+//! decision. The crate's tests check exactly that.
+
+use crate::document::Statement;
+use crate::values::TAGGED_PREFIXES;
+
+/// The normalised condition keys a policy (or a set of policies) reads.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct KeySet {
+    /// Normalised (see [`crate::values::normalize_key`]), sorted, without duplicates.
+    keys: Vec<String>,
+}
+
+impl KeySet {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Whether `key` (any case, as [`crate::ConditionValues::insert`] takes it) is read. Does not
+    /// allocate: a caller asks this for every value it could build.
+    pub fn reads(&self, key: &str) -> bool {
+        self.keys.iter().any(|k| same_key(k, key))
+    }
+
+    /// Whether any key of the namespace `prefix` (e.g. `jwt:`, lower case) is read.
+    pub fn reads_any_in(&self, prefix: &str) -> bool {
+        self.keys.iter().any(|k| k.starts_with(prefix))
+    }
+
+    /// The keys read, normalised and sorted.
+    pub fn iter(&self) -> impl Iterator<Item = &str> {
+        self.keys.iter().map(String::as_str)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.keys.is_empty()
+    }
+
+    /// Adds a normalised key.
+    pub(crate) fn add_normalized(&mut self, key: &str) {
+        if let Err(at) = self.keys.binary_search_by(|k| k.as_str().cmp(key)) {
+            self.keys.insert(at, key.to_owned());
+        }
+    }
+
+    /// Adds everything `st` reads.
+    pub(crate) fn add_statement(&mut self, st: &Statement) {
+        if let Some(r) = &st.resource {
+            for p in &r.patterns {
+                for key in p.pattern.variable_keys() {
+                    self.add_normalized(key);
+                }
+                if let Some(alias) = &p.bucket_alias {
+                    for key in alias.variable_keys() {
+                        self.add_normalized(key);
+                    }
+                }
+            }
+        }
+        for c in &st.conditions {
+            for key in c.read_keys() {
+                self.add_normalized(key);
+            }
+        }
+    }
+}
+
+/// `normalized == normalize_key(key)`, without allocating.
+fn same_key(normalized: &str, key: &str) -> bool {
+    let (n, k) = (normalized.as_bytes(), key.as_bytes());
+    if n.len() != k.len() {
+        return false;
+    }
+    for tagged in TAGGED_PREFIXES {
+        if normalized.starts_with(tagged) {
+            let t = tagged.len();
+            // The tag name after the prefix keeps its case.
+            return k[..t].eq_ignore_ascii_case(&n[..t]) && k[t..] == n[t..];
+        }
+    }
+    // `normalized` is not a tag key, so neither is a `key` equal to it in ASCII case.
+    n.eq_ignore_ascii_case(k)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::values::normalize_key;
+
+    #[test]
+    fn reads_compares_as_normalisation_does() {
+        let mut s = KeySet::new();
+        for k in ["aws:SourceIp", "s3:ExistingObjectTag/Team", "jwt:sub"] {
+            s.add_normalized(&normalize_key(k));
+        }
+        s.add_normalized("aws:sourceip");
+        assert_eq!(
+            s.iter().collect::<Vec<_>>(),
+            ["aws:sourceip", "jwt:sub", "s3:existingobjecttag/Team"]
+        );
+        assert!(s.reads("AWS:SOURCEIP"));
+        assert!(s.reads("aws:sourceip"));
+        assert!(!s.reads("aws:sourceip2"));
+        assert!(s.reads("S3:existingObjectTag/Team"));
+        assert!(!s.reads("s3:existingobjecttag/team"));
+        assert!(s.reads("JWT:SUB"));
+        assert!(s.reads_any_in("jwt:"));
+        assert!(!s.reads_any_in("ldap:"));
+        assert!(!KeySet::new().reads("aws:sourceip"));
+    }
+
+    #[test]
+    fn a_set_reads_condition_keys_and_variables_nothing_else() {
+        let doc = br#"{"Version":"2012-10-17","Statement":[
+            {"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::home/${aws:username}/*",
+             "Condition":{"IpAddress":{"aws:SourceIp":"10.0.0.0/8"},
+                          "StringLike":{"s3:prefix":"${jwt:sub}/*"}}},
+            {"Effect":"Deny","Action":"s3:PutObject","Resource":"arn:aws:s3:::${ldap:username}"}]}"#;
+        let set =
+            crate::PolicySet::single("p", std::sync::Arc::new(crate::Policy::parse(doc).unwrap()));
+        assert_eq!(
+            set.reads().iter().collect::<Vec<_>>(),
+            [
+                "aws:sourceip",
+                "aws:username",
+                "jwt:sub",
+                "ldap:username",
+                "s3:prefix"
+            ]
+        );
+        let readwrite = crate::canned_policy("readwrite").unwrap();
+        assert!(
+            crate::PolicySet::single("rw", std::sync::Arc::new(readwrite))
+                .reads()
+                .is_empty()
+        );
+    }
+}
