@@ -28,8 +28,10 @@ const MAX_COMPILED: usize = 1024;
 /// request costs a lookup and a text comparison, not a parse; an edited policy is compiled
 /// again. One memo per process: an entry is used only for the very same text, so servers with
 /// different IAM stores in one process (tests) stay correct.
-static COMPILED: LazyLock<RwLock<HashMap<String, (Arc<str>, Arc<Policy>)>>> =
-    LazyLock::new(RwLock::default);
+static COMPILED: LazyLock<RwLock<Memo>> = LazyLock::new(RwLock::default);
+
+/// Policy name → (the text compiled, its compiled form).
+type Memo = HashMap<String, (Arc<str>, Arc<Policy>)>;
 
 pub async fn handle(
     sts: &Sts,
