@@ -2,6 +2,7 @@
 //! `ListBucketsHandler`): everything with `s3:ListAllMyBuckets`, else each bucket allowed
 //! `s3:ListBucket` or `s3:GetBucketLocation`; nothing visible is `AccessDenied`.
 
+#[allow(dead_code)] // shared with authz.rs; this file uses part of it
 mod authz_support;
 #[allow(dead_code)]
 mod common;
