@@ -6,6 +6,7 @@
 
 pub mod data;
 pub mod http;
+pub mod ldap;
 pub mod sigv4;
 
 use std::fs::File;
