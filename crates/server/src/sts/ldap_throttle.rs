@@ -252,7 +252,8 @@ mod tests {
 
     /// A failed login (admitted, then counted).
     fn fail(t: &LdapThrottle, user: &str, ip: Option<IpAddr>, now: i64) {
-        drop(t.begin(user, ip, now).expect("admitted"));
+        // Not given back: the attempt stays counted as a failure.
+        let _counted = t.begin(user, ip, now).expect("admitted");
     }
 
     #[test]
