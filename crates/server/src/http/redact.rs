@@ -15,6 +15,51 @@ const SENSITIVE: &[&str] = &[
     "ldappassword",
 ];
 
+/// Whether the parameter `name` (as it appears in the raw query) is sensitive. The STS reads
+/// names percent-decoded, so `LDAP%50assword` is the password too: the name is decoded the same
+/// way (`%XX` and `+`) before it is compared. A name longer than any sensitive one is not.
+fn is_sensitive(raw: &str) -> bool {
+    const LONGEST_ENCODED: usize = 3 * 24;
+    if raw.len() > LONGEST_ENCODED {
+        return false;
+    }
+    let bytes = raw.as_bytes();
+    let mut decoded = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let escaped = match (bytes[i], bytes.get(i + 1), bytes.get(i + 2)) {
+            (b'%', Some(&h), Some(&l)) => hex(h).zip(hex(l)).map(|(h, l)| (h << 4) | l),
+            _ => None,
+        };
+        match (escaped, bytes[i]) {
+            (Some(b), _) => {
+                decoded.push(b);
+                i += 3;
+            }
+            (None, b'+') => {
+                decoded.push(b' ');
+                i += 1;
+            }
+            (None, b) => {
+                decoded.push(b);
+                i += 1;
+            }
+        }
+    }
+    SENSITIVE
+        .iter()
+        .any(|s| decoded.eq_ignore_ascii_case(s.as_bytes()))
+}
+
+fn hex(b: u8) -> Option<u8> {
+    match b {
+        b'0'..=b'9' => Some(b - b'0'),
+        b'a'..=b'f' => Some(b - b'a' + 10),
+        b'A'..=b'F' => Some(b - b'A' + 10),
+        _ => None,
+    }
+}
+
 /// Longest query string kept in a log line; the rest is cut.
 const MAX_LOGGED_QUERY: usize = 1024;
 
@@ -27,7 +72,7 @@ pub fn redact_query(query: &str) -> String {
             out.push('&');
         }
         let name = pair.split_once('=').map_or(pair, |(n, _)| n);
-        if SENSITIVE.iter().any(|s| name.eq_ignore_ascii_case(s)) {
+        if is_sensitive(name) {
             out.push_str(name);
             out.push_str("=REDACTED");
         } else {
@@ -77,6 +122,17 @@ mod tests {
             "AWSAccessKeyId=REDACTED&Expires=1&signature=REDACTED"
         );
         assert_eq!(redact_query("list-type=2&prefix=a"), "list-type=2&prefix=a");
+    }
+
+    #[test]
+    fn percent_encoded_names_are_redacted_too() {
+        assert_eq!(
+            redact_query("Action=AssumeRoleWithLDAPIdentity&LDAP%50assword=pw&%54oken=t&x=1"),
+            "Action=AssumeRoleWithLDAPIdentity&LDAP%50assword=REDACTED&%54oken=REDACTED&x=1"
+        );
+        assert_eq!(redact_query("ldap%70assword=pw"), "ldap%70assword=REDACTED");
+        // Broken escapes are compared as they are, and stay visible only if not sensitive.
+        assert_eq!(redact_query("LDAPPass%zzword=x"), "LDAPPass%zzword=x");
     }
 
     #[test]
