@@ -10,8 +10,8 @@
 mod address;
 mod args;
 mod env;
-mod ldap;
 pub mod file;
+mod ldap;
 mod openid;
 mod plugin;
 pub mod tls;
