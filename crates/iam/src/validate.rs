@@ -46,8 +46,23 @@ pub fn access_key(ak: &str) -> Result<(), IamError> {
             "must not contain whitespace or control characters",
         ));
     }
+    if RESERVED_PARENT_PREFIXES.iter().any(|p| {
+        ak.get(..p.len())
+            .is_some_and(|head| head.eq_ignore_ascii_case(p))
+    }) {
+        return Err(invalid(
+            "access key",
+            "must not start with 'tls:' or 'custom:' (reserved for certificate and identity-plugin sessions)",
+        ));
+    }
     Ok(())
 }
+
+/// Parents of temporary credentials that could otherwise be an access key: `tls:<CN>`
+/// (AssumeRoleWithCertificate) and `custom:<user>` (the identity plugin). A user of such a name
+/// would lend its policies to those sessions, whose policies are resolved by parent name. (LDAP
+/// parents are DNs, which contain `=`; OpenID parents are 43-character digests.)
+const RESERVED_PARENT_PREFIXES: [&str; 2] = ["tls:", "custom:"];
 
 /// A secret key: 8..=40 characters, no control characters.
 pub fn secret_key(sk: &str) -> Result<(), IamError> {
@@ -173,6 +188,15 @@ pub fn blob_name(name: &str) -> Result<(), IamError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn access_keys_cannot_take_a_session_parent_name() {
+        assert!(access_key("tls:photos").is_err());
+        assert!(access_key("TLS:photos").is_err());
+        assert!(access_key("custom:alice").is_err());
+        assert!(access_key("tls-photos").is_ok());
+        assert!(access_key("my-tls:x").is_ok());
+    }
 
     #[test]
     fn access_key_lengths_and_forbidden_characters() {
