@@ -6,6 +6,7 @@ The binary comes from $STRONGBOX_BIN (default: target/debug/strongbox at the rep
 import os
 import shutil
 import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -38,20 +39,33 @@ def free_port() -> int:
 
 
 class Server:
-    def __init__(self, root: Path):
+    """`strongbox server` on a free 127.0.0.1 port with a fresh data dir; healthy once it answers.
+
+    `env` adds variables (MINIO_*/AWS_* of the caller's environment are dropped first). With
+    `certs_dir` it serves HTTPS, and the health check trusts `ca_file`.
+    """
+
+    def __init__(self, root: Path, env: dict | None = None, certs_dir: Path | None = None,
+                 ca_file: Path | None = None):
         self.root = root
         self.data_dir = root / "data"
-        self.data_dir.mkdir(parents=True)
+        self.data_dir.mkdir(parents=True, exist_ok=True)
         self.log_path = root / "server.log"
         self.port = free_port()
-        self.endpoint = f"http://127.0.0.1:{self.port}"
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("MINIO_", "AWS_"))}
-        env["MINIO_ROOT_USER"] = ROOT_USER
-        env["MINIO_ROOT_PASSWORD"] = ROOT_PASSWORD
+        self.ca_file = ca_file
+        scheme = "https" if certs_dir is not None else "http"
+        self.endpoint = f"{scheme}://127.0.0.1:{self.port}"
+        full_env = {k: v for k, v in os.environ.items() if not k.startswith(("MINIO_", "AWS_"))}
+        full_env["MINIO_ROOT_USER"] = ROOT_USER
+        full_env["MINIO_ROOT_PASSWORD"] = ROOT_PASSWORD
+        full_env.update(env or {})
+        args = [str(strongbox_bin()), "server", "--address", f"127.0.0.1:{self.port}"]
+        if certs_dir is not None:
+            args += ["--certs-dir", str(certs_dir)]
         self._log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(
-            [str(strongbox_bin()), "server", "--address", f"127.0.0.1:{self.port}", str(self.data_dir)],
-            env=env,
+            args + [str(self.data_dir)],
+            env=full_env,
             stdin=subprocess.DEVNULL,
             stdout=self._log,
             stderr=subprocess.STDOUT,
@@ -62,12 +76,14 @@ class Server:
         return self.log_path.read_text(errors="replace")
 
     def _wait_healthy(self):
+        context = ssl.create_default_context(cafile=str(self.ca_file)) if self.ca_file else None
         deadline = time.monotonic() + START_TIMEOUT
         while True:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"strongbox exited with {self.proc.returncode}\n--- log ---\n{self.log()}")
             try:
-                with urllib.request.urlopen(f"{self.endpoint}/minio/health/live", timeout=2) as r:
+                url = f"{self.endpoint}/minio/health/live"
+                with urllib.request.urlopen(url, timeout=2, context=context) as r:
                     if r.status == 200:
                         return
             except OSError:

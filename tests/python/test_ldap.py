@@ -22,7 +22,7 @@ from minio.credentials import LdapIdentityProvider
 from minio.error import S3Error
 
 from admin_helpers import admin, bucket_policy, host
-from conftest import REGION, ROOT_PASSWORD, ROOT_USER, Server, free_port, strongbox_bin
+from conftest import REGION, Server, free_port
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 PEOPLE = "ou=people,dc=example,dc=org"
@@ -53,16 +53,7 @@ class LdapServer(Server):
     """conftest's Server with the MINIO_IDENTITY_LDAP_* variables for the throwaway slapd."""
 
     def __init__(self, root: Path, ldap_port: int):
-        self.root = root
-        self.data_dir = root / "data"
-        self.data_dir.mkdir(parents=True)
-        self.log_path = root / "server.log"
-        self.port = free_port()
-        self.endpoint = f"http://127.0.0.1:{self.port}"
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("MINIO_", "AWS_"))}
-        env.update(
-            MINIO_ROOT_USER=ROOT_USER,
-            MINIO_ROOT_PASSWORD=ROOT_PASSWORD,
+        super().__init__(root, env=dict(
             MINIO_IDENTITY_LDAP_SERVER_ADDR=f"127.0.0.1:{ldap_port}",
             MINIO_IDENTITY_LDAP_SERVER_INSECURE="on",
             MINIO_IDENTITY_LDAP_LOOKUP_BIND_DN="cn=lookup,dc=example,dc=org",
@@ -72,13 +63,7 @@ class LdapServer(Server):
             MINIO_IDENTITY_LDAP_GROUP_SEARCH_BASE_DN="ou=groups,dc=example,dc=org",
             MINIO_IDENTITY_LDAP_GROUP_SEARCH_FILTER="(&(objectclass=groupOfNames)(member=%d))",
             STRONGBOX_LOG="debug",
-        )
-        self._log = open(self.log_path, "ab")
-        self.proc = subprocess.Popen(
-            [str(strongbox_bin()), "server", "--address", f"127.0.0.1:{self.port}", str(self.data_dir)],
-            env=env, stdin=subprocess.DEVNULL, stdout=self._log, stderr=subprocess.STDOUT,
-        )
-        self._wait_healthy()
+        ))
 
 
 @pytest.fixture

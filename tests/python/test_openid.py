@@ -30,7 +30,7 @@ from minio.credentials import ClientGrantsProvider, WebIdentityProvider
 from minio.error import S3Error
 
 from admin_helpers import admin
-from conftest import REGION, REPO_ROOT, ROOT_PASSWORD, ROOT_USER, Server, free_port, strongbox_bin
+from conftest import REGION, REPO_ROOT, Server, free_port
 
 OIDC_DIR = REPO_ROOT / "tests" / "oidc"
 CLAIMS_APP = "claims-app"
@@ -124,20 +124,7 @@ class OidcServer(Server):
     """conftest's Server with OpenID variables in its environment."""
 
     def __init__(self, root: Path, extra_env: dict):
-        self.root = root
-        self.data_dir = root / "data"
-        self.data_dir.mkdir(parents=True)
-        self.log_path = root / "server.log"
-        self.port = free_port()
-        self.endpoint = f"http://127.0.0.1:{self.port}"
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("MINIO_", "AWS_"))}
-        env.update(MINIO_ROOT_USER=ROOT_USER, MINIO_ROOT_PASSWORD=ROOT_PASSWORD, **extra_env)
-        self._log = open(self.log_path, "ab")
-        self.proc = subprocess.Popen(
-            [str(strongbox_bin()), "server", "--address", f"127.0.0.1:{self.port}", str(self.data_dir)],
-            env=env, stdin=subprocess.DEVNULL, stdout=self._log, stderr=subprocess.STDOUT,
-        )
-        self._wait_healthy()
+        super().__init__(root, env=extra_env)
 
 
 def bucket_doc(bucket: str, groups=None) -> dict:

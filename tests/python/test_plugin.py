@@ -60,25 +60,7 @@ class PluginServer(Server):
     """conftest's Server with identity plugin variables in its environment."""
 
     def __init__(self, root: Path, extra_env: dict):
-        import os
-        import subprocess
-
-        from conftest import ROOT_PASSWORD, ROOT_USER, free_port, strongbox_bin
-
-        self.root = root
-        self.data_dir = root / "data"
-        self.data_dir.mkdir(parents=True)
-        self.log_path = root / "server.log"
-        self.port = free_port()
-        self.endpoint = f"http://127.0.0.1:{self.port}"
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("MINIO_", "AWS_"))}
-        env.update(MINIO_ROOT_USER=ROOT_USER, MINIO_ROOT_PASSWORD=ROOT_PASSWORD, **extra_env)
-        self._log = open(self.log_path, "ab")
-        self.proc = subprocess.Popen(
-            [str(strongbox_bin()), "server", "--address", f"127.0.0.1:{self.port}", str(self.data_dir)],
-            env=env, stdin=subprocess.DEVNULL, stdout=self._log, stderr=subprocess.STDOUT,
-        )
-        self._wait_healthy()
+        super().__init__(root, env=extra_env)
 
 
 @pytest.fixture

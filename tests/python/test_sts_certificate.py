@@ -8,11 +8,6 @@ another CA gets no credentials.
 import datetime
 import io
 import ipaddress
-import os
-import ssl
-import subprocess
-import time
-import urllib.request
 import uuid
 from pathlib import Path
 
@@ -26,7 +21,7 @@ from minio import Minio
 from minio.credentials.providers import CertificateIdentityProvider
 from minio.error import S3Error
 
-from conftest import REGION, ROOT_PASSWORD, ROOT_USER, START_TIMEOUT, free_port, strongbox_bin
+from conftest import REGION, ROOT_PASSWORD, ROOT_USER, Server
 
 NOW = datetime.datetime.now(datetime.timezone.utc)
 
@@ -90,17 +85,14 @@ class Ca:
         return cert.public_bytes(serialization.Encoding.PEM), _pem_key(key)
 
 
-class CertServer:
-    """`strongbox server --certs-dir` with MINIO_IDENTITY_TLS_ENABLE=on."""
+class CertServer(Server):
+    """conftest's Server over HTTPS with MINIO_IDENTITY_TLS_ENABLE=on and `ca` as the client CA."""
 
     def __init__(self, root: Path, ca: Ca):
-        self.root = root
-        data_dir = root / "data"
-        data_dir.mkdir(parents=True)
         certs = root / "certs"
         (certs / "CAs").mkdir(parents=True)
-        self.ca_file = certs / "CAs" / "ca.crt"
-        self.ca_file.write_bytes(ca.pem())
+        ca_file = certs / "CAs" / "ca.crt"
+        ca_file.write_bytes(ca.pem())
         cert, key = ca.issue(
             "strongbox pytest server",
             ExtendedKeyUsageOID.SERVER_AUTH,
@@ -108,57 +100,8 @@ class CertServer:
         )
         (certs / "public.crt").write_bytes(cert)
         (certs / "private.key").write_bytes(key)
-        self.log_path = root / "server.log"
-        self.port = free_port()
-        self.endpoint = f"https://127.0.0.1:{self.port}"
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("MINIO_", "AWS_"))}
-        env["MINIO_ROOT_USER"] = ROOT_USER
-        env["MINIO_ROOT_PASSWORD"] = ROOT_PASSWORD
-        env["MINIO_IDENTITY_TLS_ENABLE"] = "on"
-        self._log = open(self.log_path, "ab")
-        self.proc = subprocess.Popen(
-            [
-                str(strongbox_bin()), "server",
-                "--address", f"127.0.0.1:{self.port}",
-                "--certs-dir", str(certs),
-                str(data_dir),
-            ],
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
-        )
-        self._wait_healthy()
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace")
-
-    def _wait_healthy(self):
-        context = ssl.create_default_context(cafile=str(self.ca_file))
-        deadline = time.monotonic() + START_TIMEOUT
-        while True:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"strongbox exited with {self.proc.returncode}\n--- log ---\n{self.log()}")
-            try:
-                with urllib.request.urlopen(f"{self.endpoint}/minio/health/live", timeout=2, context=context) as r:
-                    if r.status == 200:
-                        return
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                self.stop()
-                raise RuntimeError(f"strongbox not healthy over HTTPS\n--- log ---\n{self.log()}")
-            time.sleep(0.05)
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self._log.close()
+        root.mkdir(parents=True, exist_ok=True)
+        super().__init__(root, env={"MINIO_IDENTITY_TLS_ENABLE": "on"}, certs_dir=certs, ca_file=ca_file)
 
     def minio(self, **kwargs) -> Minio:
         http = urllib3.PoolManager(cert_reqs="CERT_REQUIRED", ca_certs=str(self.ca_file))

@@ -8,10 +8,6 @@ certificate.
 import datetime
 import http.client
 import ipaddress
-import os
-import ssl
-import subprocess
-import time
 import urllib.error
 import urllib.request
 import uuid
@@ -26,7 +22,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from conftest import REGION, ROOT_PASSWORD, ROOT_USER, START_TIMEOUT, free_port, strongbox_bin
+from conftest import REGION, ROOT_PASSWORD, ROOT_USER, Server
 
 
 def _name(cn: str) -> x509.Name:
@@ -92,66 +88,13 @@ def make_pki(certs_dir: Path) -> Path:
     return ca_file
 
 
-class TlsServer:
-    """`strongbox server --certs-dir` on a free port; healthy once HTTPS answers."""
+class TlsServer(Server):
+    """conftest's Server with `--certs-dir` (an in-test CA): healthy once HTTPS answers."""
 
     def __init__(self, root: Path):
-        self.root = root
-        self.data_dir = root / "data"
-        self.data_dir.mkdir(parents=True)
         self.certs_dir = root / "certs"
-        self.ca_file = make_pki(self.certs_dir)
-        self.log_path = root / "server.log"
-        self.port = free_port()
-        self.endpoint = f"https://127.0.0.1:{self.port}"
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("MINIO_", "AWS_"))}
-        env["MINIO_ROOT_USER"] = ROOT_USER
-        env["MINIO_ROOT_PASSWORD"] = ROOT_PASSWORD
-        self._log = open(self.log_path, "ab")
-        self.proc = subprocess.Popen(
-            [
-                str(strongbox_bin()), "server",
-                "--address", f"127.0.0.1:{self.port}",
-                "--certs-dir", str(self.certs_dir),
-                str(self.data_dir),
-            ],
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
-        )
-        self._wait_healthy()
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace")
-
-    def _wait_healthy(self):
-        context = ssl.create_default_context(cafile=str(self.ca_file))
-        deadline = time.monotonic() + START_TIMEOUT
-        while True:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"strongbox exited with {self.proc.returncode}\n--- log ---\n{self.log()}")
-            try:
-                url = f"{self.endpoint}/minio/health/live"
-                with urllib.request.urlopen(url, timeout=2, context=context) as r:
-                    if r.status == 200:
-                        return
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                self.stop()
-                raise RuntimeError(f"strongbox not healthy over HTTPS\n--- log ---\n{self.log()}")
-            time.sleep(0.05)
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self._log.close()
+        ca_file = make_pki(self.certs_dir)
+        super().__init__(root, certs_dir=self.certs_dir, ca_file=ca_file)
 
     def boto3_client(self, verify):
         return boto3.client(
