@@ -15,6 +15,7 @@ pub mod host;
 pub mod http;
 pub mod identity;
 pub mod logging;
+pub mod metrics;
 pub mod routes;
 pub mod s3;
 pub mod scope;

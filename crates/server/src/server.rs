@@ -107,19 +107,21 @@ impl Server {
         sts: Arc<Sts>,
         backend: impl S3,
     ) -> io::Result<Self> {
+        let metrics_root = root.clone();
         let identities = Arc::new(Identities::new(
             root,
             Arc::clone(&iam),
             config.configured_region.clone(),
         ));
+        let state = Arc::new(ServerState::new(Arc::clone(&iam)));
         let mut authorizer = Authorizer::new();
         if let Some(cfg) = &config.policy_plugin {
-            let external = crate::authz::external::ExternalAuthorizer::new(cfg.clone())?;
+            let counters = Arc::clone(state.metrics().authz());
+            let external = crate::authz::external::ExternalAuthorizer::new(cfg.clone(), counters)?;
             tracing::info!(url = %cfg.url, "external authoriser decides every signed request");
             authorizer = authorizer.with_external(Arc::new(external));
         }
         let authorizer = Arc::new(authorizer);
-        let state = Arc::new(ServerState::new(Arc::clone(&iam)));
 
         let strongbox = Strongbox::new(backend, iam, Arc::clone(&authorizer));
         state.set_buckets(Arc::new(crate::authz::list_filter::BucketView::new(
@@ -148,7 +150,14 @@ impl Server {
             tls,
             listener,
             local_addr,
-            service: HttpService::new(s3.build()).with_sts(sts),
+            service: HttpService::new(s3.build())
+                .with_sts(Arc::clone(&sts))
+                .with_metrics(Arc::new(crate::routes::metrics::MetricsEndpoint::new(
+                    Arc::clone(state.metrics()),
+                    Some(sts),
+                    metrics_root,
+                    config.prometheus_auth,
+                ))),
             state,
             shutdown_timeout: config.shutdown_timeout,
         })

@@ -16,6 +16,8 @@ pub struct ServerState {
     iam: Arc<Iam>,
     /// The buckets and the authoriser, for admin `accountinfo` (set once the backend exists).
     buckets: OnceLock<Arc<crate::authz::list_filter::BucketView>>,
+    /// The counters served at `/minio/v2/metrics/*`.
+    metrics: Arc<crate::metrics::Metrics>,
 }
 
 impl ServerState {
@@ -25,6 +27,7 @@ impl ServerState {
             draining: AtomicBool::new(false),
             iam,
             buckets: OnceLock::new(),
+            metrics: Arc::default(),
         }
     }
 
@@ -44,6 +47,12 @@ impl ServerState {
     #[must_use]
     pub fn iam(&self) -> &Arc<Iam> {
         &self.iam
+    }
+
+    /// The server's counters.
+    #[must_use]
+    pub fn metrics(&self) -> &Arc<crate::metrics::Metrics> {
+        &self.metrics
     }
 
     /// After a shutdown signal: readiness turns false so load balancers move on.

@@ -10,7 +10,8 @@
 //!   owner, object, claims, denyOnly}}` ([`input_document`]).
 //! - The answer (status ignored, as MinIO): `{"result": true|false}` or
 //!   `{"result": {"allow": true|false}}`. Anything else, a timeout or a transport error denies
-//!   (fail closed) and is logged. Decisions are counted ([`ExternalAuthorizer::counts`]).
+//!   (fail closed) and is logged. Decisions are counted in the server's
+//!   [`crate::metrics::DecisionCounters`] (allowed, denied, failed), served as Prometheus text.
 //! - Anonymous requests are still answered by bucket policies (MinIO consults the plugin only
 //!   for signed requests).
 //!
@@ -22,7 +23,6 @@
 //! caller's runtime inside `block_in_place`, or on a per-thread runtime, measured no better.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -34,6 +34,8 @@ use strongbox_policy::Request;
 use super::decide::{Subject, Verdict};
 use crate::config::Env;
 use crate::identity::{Identity, Principal};
+pub use crate::metrics::Counts;
+use crate::metrics::DecisionCounters;
 
 /// Largest authoriser answer read.
 const MAX_ANSWER_BYTES: usize = 16 * 1024;
@@ -97,15 +99,6 @@ pub struct ExternalWho {
     claims: Value,
 }
 
-/// Decision counts since start.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct Counts {
-    pub allowed: u64,
-    pub denied: u64,
-    /// Denied because the authoriser failed (timeout, transport, unreadable answer).
-    pub failed: u64,
-}
-
 /// The client of the external authoriser.
 pub struct ExternalAuthorizer {
     config: ExternalConfig,
@@ -114,9 +107,7 @@ pub struct ExternalAuthorizer {
     /// For [`Self::decide_async`]: its pooled connections live on the callers' runtime.
     async_client: HttpClient,
     runtime: Option<tokio::runtime::Runtime>,
-    allowed: AtomicU64,
-    denied: AtomicU64,
-    failed: AtomicU64,
+    counters: Arc<DecisionCounters>,
 }
 
 impl std::fmt::Debug for ExternalAuthorizer {
@@ -138,7 +129,8 @@ impl Drop for ExternalAuthorizer {
 }
 
 impl ExternalAuthorizer {
-    pub fn new(config: ExternalConfig) -> std::io::Result<Self> {
+    /// An authoriser whose decisions are counted in `counters`.
+    pub fn new(config: ExternalConfig, counters: Arc<DecisionCounters>) -> std::io::Result<Self> {
         let client = HttpClient::new(config.timeout).map_err(std::io::Error::other)?;
         let async_client = HttpClient::new(config.timeout).map_err(std::io::Error::other)?;
         let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -151,9 +143,7 @@ impl ExternalAuthorizer {
             client,
             async_client,
             runtime: Some(runtime),
-            allowed: AtomicU64::new(0),
-            denied: AtomicU64::new(0),
-            failed: AtomicU64::new(0),
+            counters,
         })
     }
 
@@ -162,11 +152,7 @@ impl ExternalAuthorizer {
     }
 
     pub fn counts(&self) -> Counts {
-        Counts {
-            allowed: self.allowed.load(Ordering::Relaxed),
-            denied: self.denied.load(Ordering::Relaxed),
-            failed: self.failed.load(Ordering::Relaxed),
-        }
+        self.counters.counts()
     }
 
     /// The subject of an authenticated principal (`None` for anonymous requests).
@@ -213,15 +199,15 @@ impl ExternalAuthorizer {
     fn verdict(&self, answer: Result<bool, String>, req: &Request<'_>) -> Verdict {
         let verdict = match answer {
             Ok(true) => {
-                self.allowed.fetch_add(1, Ordering::Relaxed);
+                self.counters.allow();
                 Verdict::Allow("external authoriser".into())
             }
             Ok(false) => {
-                self.denied.fetch_add(1, Ordering::Relaxed);
+                self.counters.deny();
                 Verdict::Deny("external authoriser".into())
             }
             Err(why) => {
-                self.failed.fetch_add(1, Ordering::Relaxed);
+                self.counters.fail();
                 tracing::warn!(url = %self.config.url, action = req.action().as_str(), "external authoriser failed, denying: {why}");
                 Verdict::Deny("external authoriser failed".into())
             }
@@ -434,11 +420,14 @@ mod tests {
     }
 
     fn authoriser(url: &str) -> ExternalAuthorizer {
-        ExternalAuthorizer::new(ExternalConfig {
-            url: url.to_owned(),
-            auth_token: None,
-            timeout: Duration::from_secs(2),
-        })
+        ExternalAuthorizer::new(
+            ExternalConfig {
+                url: url.to_owned(),
+                auth_token: None,
+                timeout: Duration::from_secs(2),
+            },
+            Arc::default(),
+        )
         .unwrap()
     }
 

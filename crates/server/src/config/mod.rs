@@ -80,6 +80,8 @@ pub struct Config {
     pub tls: tls::TlsConfig,
     /// AssumeRoleWithCertificate (`MINIO_IDENTITY_TLS_*`, see [`tls_identity`]).
     pub tls_identity: tls_identity::TlsIdentityConfig,
+    /// Who may read `/minio/v2/metrics/*` (`MINIO_PROMETHEUS_AUTH_TYPE`).
+    pub prometheus_auth: crate::routes::metrics::PrometheusAuth,
     /// Things worth telling the operator once logging is up (deprecated variables, ...).
     pub warnings: Vec<String>,
 }
@@ -162,6 +164,7 @@ pub struct Sources {
     tls: tls::TlsConfig,
     tls_problems: Vec<(String, String)>,
     tls_identity: tls_identity::TlsIdentityConfig,
+    prometheus_auth: Option<String>,
 }
 
 impl Sources {
@@ -235,6 +238,7 @@ impl Sources {
             tls,
             tls_problems,
             tls_identity,
+            prometheus_auth: env.var(crate::routes::metrics::AUTH_TYPE_VAR),
         }
     }
 
@@ -375,6 +379,13 @@ impl Sources {
         for (var, p) in self.tls_problems {
             err(&var, p);
         }
+        let prometheus_auth = match &self.prometheus_auth {
+            None => Default::default(),
+            Some(v) => crate::routes::metrics::PrometheusAuth::parse(v).unwrap_or_else(|p| {
+                err(crate::routes::metrics::AUTH_TYPE_VAR, p);
+                Default::default()
+            }),
+        };
 
         match (listen, root_credentials) {
             (Some(listen), Some(root_credentials)) if errors.is_empty() => Ok(Config {
@@ -393,6 +404,7 @@ impl Sources {
                 policy_plugin: self.policy_plugin,
                 tls: self.tls,
                 tls_identity: self.tls_identity,
+                prometheus_auth,
                 warnings,
             }),
             _ => Err(ConfigErrors(errors)),

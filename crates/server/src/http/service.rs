@@ -77,6 +77,8 @@ pub struct HttpService {
     connection: Option<ConnectionInfo>,
     /// STS state: temporary credentials and the STS endpoint (see [`crate::routes::sts::front`]).
     sts: Option<Arc<crate::sts::Sts>>,
+    /// The Prometheus endpoint, answered before s3s (see [`crate::routes::metrics`]).
+    metrics: Option<Arc<crate::routes::metrics::MetricsEndpoint>>,
 }
 
 impl HttpService {
@@ -89,6 +91,7 @@ impl HttpService {
             next_id: Arc::new(AtomicU64::new(start)),
             connection: None,
             sts: None,
+            metrics: None,
         }
     }
 
@@ -96,6 +99,13 @@ impl HttpService {
     #[must_use]
     pub fn with_sts(mut self, sts: Arc<crate::sts::Sts>) -> Self {
         self.sts = Some(sts);
+        self
+    }
+
+    /// Serve `/minio/v2/metrics/*` with this endpoint.
+    #[must_use]
+    pub fn with_metrics(mut self, metrics: Arc<crate::routes::metrics::MetricsEndpoint>) -> Self {
+        self.metrics = Some(metrics);
         self
     }
 
@@ -145,9 +155,14 @@ impl HttpService {
         let body_declared = declares_body(&req);
         let start = Instant::now();
         let span = tracing::debug_span!("request", id = id.as_str());
-        let result = crate::routes::sts::front::call(self.sts.as_ref(), &self.s3, req)
-            .instrument(span)
-            .await;
+        let result = match &self.metrics {
+            Some(m) if crate::routes::metrics::MetricsEndpoint::is_for(&req) => Ok(m.answer(&req)),
+            _ => {
+                crate::routes::sts::front::call(self.sts.as_ref(), &self.s3, req)
+                    .instrument(span)
+                    .await
+            }
+        };
         let mut resp = result.unwrap_or_else(|e| {
             let e: Box<dyn std::error::Error + Send + Sync> = e.into();
             tracing::error!(request_id = id.as_str(), error = %e, "request failed inside the S3 service");

@@ -9,6 +9,7 @@
 
 pub mod admin;
 mod health;
+pub mod metrics;
 pub mod sts;
 
 use std::sync::Arc;

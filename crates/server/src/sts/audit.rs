@@ -45,6 +45,8 @@ enum Msg {
 /// The audit sink of one server.
 pub struct AuditSink {
     tx: Option<SyncSender<Msg>>,
+    /// Events recorded (one per issued credential), written or dropped.
+    recorded: AtomicU64,
     dropped: Arc<AtomicU64>,
     writer: Option<JoinHandle<()>>,
 }
@@ -85,6 +87,7 @@ impl AuditSink {
             .spawn(move || write_loop(&rx, file.map(BufWriter::new), &counter))?;
         Ok(Self {
             tx: Some(tx),
+            recorded: AtomicU64::new(0),
             dropped,
             writer: Some(writer),
         })
@@ -93,6 +96,7 @@ impl AuditSink {
     /// Queues one event for the writer; never blocks. A full queue drops the event and counts
     /// it.
     pub fn record(&self, event: &IssuanceEvent) {
+        self.recorded.fetch_add(1, Ordering::Relaxed);
         let Some(tx) = &self.tx else { return };
         match tx.try_send(Msg::Event(Box::new(event.clone()))) {
             Ok(()) => {}
@@ -104,6 +108,11 @@ impl AuditSink {
                 tracing::error!(target: AUDIT_TARGET, "audit writer is gone; event dropped");
             }
         }
+    }
+
+    /// Events recorded since start: the number of credentials issued.
+    pub fn recorded(&self) -> u64 {
+        self.recorded.load(Ordering::Relaxed)
     }
 
     /// Events dropped because the queue was full (or the writer gone), since start.

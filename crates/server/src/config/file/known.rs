@@ -75,6 +75,8 @@ pub const VARS: &[&str] = &[
     "MINIO_CERTS_DIR",
     "MINIO_IDENTITY_TLS_ENABLE",
     "MINIO_IDENTITY_TLS_SKIP_VERIFY",
+    // metrics endpoint (routes/metrics.rs)
+    crate::routes::metrics::AUTH_TYPE_VAR,
 ];
 
 /// A family of settings read by prefix, whose keys may carry a `_<NAME>` suffix (MinIO's named
