@@ -161,10 +161,10 @@ fn verify(headers: &HeaderMap, root: &RootCredentials, now: i64) -> Result<(), &
     if exp <= now {
         return Err("JWT expired");
     }
-    if let Some(nbf) = claims.get("nbf") {
-        if nbf.as_i64().is_none_or(|nbf| nbf > now) {
-            return Err("JWT not valid yet");
-        }
+    if let Some(nbf) = claims.get("nbf")
+        && nbf.as_i64().is_none_or(|nbf| nbf > now)
+    {
+        return Err("JWT not valid yet");
     }
     let sub = claims
         .get("sub")
