@@ -6,6 +6,9 @@
 //! (`POST /` with `Action=`) and admin (`/minio/admin/v3/...`) here; routes that need a caller
 //! use [`crate::identity::authenticate`] exactly as the S3 access hook does, and read bodies with
 //! [`read_body`], never unbounded.
+//!
+//! Exception: [`metrics`] (`/minio/v2/metrics/*`) is answered in front of s3s by
+//! [`crate::http::HttpService`], since its bearer token is no S3 signature.
 
 pub mod admin;
 mod health;
