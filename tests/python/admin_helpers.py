@@ -2,15 +2,13 @@
 the conftest server on the same data directory (its IAM store must survive)."""
 
 import json
-import os
-import subprocess
 import uuid
 
 from minio import Minio, MinioAdmin
 from minio.credentials import StaticProvider
 from minio.error import MinioAdminException, S3Error
 
-from conftest import REGION, ROOT_PASSWORD, ROOT_USER, Server, free_port, strongbox_bin
+from conftest import REGION, ROOT_PASSWORD, ROOT_USER, Server
 
 
 def host(server: Server) -> str:
@@ -73,20 +71,4 @@ class Restarted(Server):
 
     def __init__(self, previous: Server, generation: int = 1):
         previous.stop()
-        self.root = previous.root
-        self.data_dir = previous.data_dir
-        self.log_path = previous.root / f"server-restart-{generation}.log"
-        self.port = free_port()
-        self.endpoint = f"http://127.0.0.1:{self.port}"
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("MINIO_", "AWS_"))}
-        env["MINIO_ROOT_USER"] = ROOT_USER
-        env["MINIO_ROOT_PASSWORD"] = ROOT_PASSWORD
-        self._log = open(self.log_path, "ab")
-        self.proc = subprocess.Popen(
-            [str(strongbox_bin()), "server", "--address", f"127.0.0.1:{self.port}", str(self.data_dir)],
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
-        )
-        self._wait_healthy()
+        super().__init__(previous.root, log_name=f"server-restart-{generation}.log")

@@ -42,15 +42,16 @@ class Server:
     """`strongbox server` on a free 127.0.0.1 port with a fresh data dir; healthy once it answers.
 
     `env` adds variables (MINIO_*/AWS_* of the caller's environment are dropped first). With
-    `certs_dir` it serves HTTPS, and the health check trusts `ca_file`.
+    `certs_dir` it serves HTTPS, and the health check trusts `ca_file`. A data dir already under
+    `root` is reused (a restart); `log_name` keeps each run's log apart.
     """
 
     def __init__(self, root: Path, env: dict | None = None, certs_dir: Path | None = None,
-                 ca_file: Path | None = None):
+                 ca_file: Path | None = None, log_name: str = "server.log"):
         self.root = root
         self.data_dir = root / "data"
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        self.log_path = root / "server.log"
+        self.log_path = root / log_name
         self.port = free_port()
         self.ca_file = ca_file
         scheme = "https" if certs_dir is not None else "http"
