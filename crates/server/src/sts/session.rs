@@ -17,8 +17,9 @@
 //! A POST form upload carries its token inside the multipart body, which the front cannot see:
 //! a temporary access key there is refused with a clear message.
 //!
-//! Verified sessions are cached across requests ([`SessionCache`]), keyed by the SHA-256 of
-//! access key and token. An entry is used only by the [`Sts`] that verified it, only while the
+//! Verified sessions are cached across requests ([`SessionCache`]), keyed by access key; an
+//! entry keeps the token it was verified with and is used only for that very token (compared in
+//! constant time; no hash of the token per request). An entry is used only by the [`Sts`] that verified it, only while the
 //! IAM snapshot generation is the one it was verified under (any change of the key ring, the
 //! revocations, users or policies starts a new generation), and only before the credential
 //! expires or its signing key stops verifying; revocations are checked again on every request.
@@ -27,7 +28,6 @@ use std::collections::HashMap;
 use std::sync::{Arc, LazyLock, OnceLock, RwLock, Weak};
 
 use s3s::{S3Error, S3ErrorCode, S3Result};
-use sha2::Digest as _;
 use strongbox_iam::{BasePermissions, IamSnapshot, Permissions};
 use strongbox_sts::request_auth::{CredentialError, KeyKind, check_credentials};
 use strongbox_sts::{Provider, VerifiedSession};
@@ -248,6 +248,8 @@ pub fn verified(access_key: &str) -> Option<Arc<TemporarySession>> {
 const MAX_CACHED_SESSIONS: usize = 4096;
 
 struct CachedSession {
+    /// The session token verified; the entry answers only a request carrying exactly this one.
+    token: Zeroizing<String>,
     /// The STS state that verified it. A `Weak` compares by allocation and keeps it from being
     /// reused by another `Sts` while the entry exists, without keeping the state alive.
     sts: Weak<Sts>,
@@ -262,45 +264,31 @@ struct CachedSession {
 /// a server; tests run several, which the `sts` field of each entry tells apart).
 #[derive(Default)]
 struct SessionCache {
-    map: RwLock<HashMap<[u8; 32], CachedSession>>,
+    map: RwLock<HashMap<String, CachedSession>>,
 }
 
 static SESSIONS: LazyLock<SessionCache> = LazyLock::new(SessionCache::default);
-
-/// The cache key: SHA-256 over the access key, a separator and the token (no token is kept).
-fn session_key(access_key: &str, token: &str) -> [u8; 32] {
-    let mut h = sha2::Sha256::new();
-    h.update(access_key.as_bytes());
-    h.update([0u8]);
-    h.update(token.as_bytes());
-    h.finalize().into()
-}
 
 impl SessionCache {
     fn get(
         &self,
         sts: &Arc<Sts>,
-        key: &[u8; 32],
         access_key: &str,
+        token: &str,
         generation: u64,
         now: i64,
     ) -> Option<Arc<TemporarySession>> {
         let map = self.map.read().unwrap_or_else(|p| p.into_inner());
-        let e = map.get(key)?;
-        let same_key: bool = e
-            .session
-            .access_key()
-            .as_bytes()
-            .ct_eq(access_key.as_bytes())
-            .into();
-        let usable = same_key
+        let e = map.get(access_key)?;
+        let same_token: bool = e.token.as_bytes().ct_eq(token.as_bytes()).into();
+        let usable = same_token
             && std::ptr::eq(e.sts.as_ptr(), Arc::as_ptr(sts))
             && e.generation == generation
             && now < e.valid_until;
         usable.then(|| Arc::clone(&e.session))
     }
 
-    fn insert(&self, key: [u8; 32], entry: CachedSession, now: i64) {
+    fn insert(&self, key: String, entry: CachedSession, now: i64) {
         let mut map = self.map.write().unwrap_or_else(|p| p.into_inner());
         if map.len() >= MAX_CACHED_SESSIONS {
             map.retain(|_, e| now < e.valid_until && e.sts.strong_count() > 0);
@@ -323,9 +311,8 @@ fn verify_cached(
     // ever be stored under a generation no newer than what it was checked against.
     let snapshot = sts.iam().snapshot();
     let now = sts.now();
-    let key = session_key(access_key, token);
     let generation = snapshot.generation();
-    if let Some(session) = SESSIONS.get(sts, &key, access_key, generation, now.unix_timestamp()) {
+    if let Some(session) = SESSIONS.get(sts, access_key, token, generation, now.unix_timestamp()) {
         sts.revocations()
             .check(session.verified())
             .map_err(|e| Failure::from_credential(CredentialError::Token(e)))?;
@@ -341,12 +328,13 @@ fn verify_cached(
         .and_then(|k| k.verify_until)
         .unwrap_or(i64::MAX);
     let entry = CachedSession {
+        token: Zeroizing::new(token.to_owned()),
         sts: Arc::downgrade(sts),
         generation,
         valid_until: verified.expiration().unix_timestamp().min(key_until),
         session: Arc::clone(&session),
     };
-    SESSIONS.insert(key, entry, now.unix_timestamp());
+    SESSIONS.insert(access_key.to_owned(), entry, now.unix_timestamp());
     Ok(session)
 }
 
