@@ -191,6 +191,25 @@ impl Authorizer {
         if session.is_owner() {
             return Subject::Owner;
         }
+        // The session's claims never change, so under one IAM generation its subject is too.
+        let generation = snapshot.generation();
+        if let Some((g, subject)) = session.subject_memo().get()
+            && *g == generation
+        {
+            return subject.clone();
+        }
+        let subject = self.temporary_subject_now(snapshot, session);
+        if !matches!(subject, Subject::Broken) {
+            let _ = session.subject_memo().set((generation, subject.clone()));
+        }
+        subject
+    }
+
+    fn temporary_subject_now(
+        &self,
+        snapshot: &IamSnapshot,
+        session: &crate::sts::session::TemporarySession,
+    ) -> Subject {
         let permissions = session.permissions(snapshot);
         let subject = || -> Result<Subject, CompileError> {
             let base = match permissions.base {

@@ -80,6 +80,9 @@ pub async fn scope<F: Future>(creds: RequestCredentials, fut: F) -> F::Output {
 pub struct TemporarySession {
     session: VerifiedSession,
     owner: bool,
+    /// Whose policies apply, as resolved under one IAM generation (see
+    /// [`TemporarySession::subject_memo`]).
+    subject: OnceLock<(u64, crate::authz::Subject)>,
 }
 
 /// Two sessions are the same credential when access key and token id agree.
@@ -112,6 +115,11 @@ impl TemporarySession {
     }
     pub fn verified(&self) -> &VerifiedSession {
         &self.session
+    }
+    /// Authorisation's memo for this session: the subject resolved under the IAM generation
+    /// stored with it (valid only for that generation; a cached session lives for one anyway).
+    pub fn subject_memo(&self) -> &OnceLock<(u64, crate::authz::Subject)> {
+        &self.subject
     }
     /// The derived secret, for SigV4 verification.
     pub fn secret_key(&self) -> s3s::auth::SecretKey {
@@ -365,6 +373,7 @@ fn verify(
     Ok(Arc::new(TemporarySession {
         session: *session,
         owner,
+        subject: OnceLock::new(),
     }))
 }
 
