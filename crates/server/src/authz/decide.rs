@@ -13,7 +13,8 @@
 //! Authenticated requests are evaluated against IAM policies only; bucket policies only answer
 //! anonymous requests, as MinIO. Explicit Deny wins everywhere (the policy crate's order).
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, PoisonError, RwLock};
 
 use sha2::Digest as _;
 
@@ -110,10 +111,22 @@ impl Verdict {
     }
 }
 
+/// Most subjects of IAM users and service accounts remembered per IAM generation.
+const MAX_SUBJECTS: usize = 4096;
+
+/// Subjects of long-term access keys, valid for one IAM snapshot generation (any IAM change —
+/// a policy edited, a mapping, a user disabled — starts a new one, and the memo with it).
+#[derive(Debug, Default)]
+struct Subjects {
+    generation: u64,
+    by_key: HashMap<String, Subject>,
+}
+
 /// Decides S3 requests; holds the compiled-policy caches.
 #[derive(Debug, Default)]
 pub struct Authorizer {
     cache: PolicyCache,
+    subjects: RwLock<Subjects>,
     external: Option<Arc<super::external::ExternalAuthorizer>>,
 }
 
@@ -145,6 +158,41 @@ impl Authorizer {
             }
             Principal::Authenticated(identity) => identity,
         };
+        // Whose policies apply depends on the access key and the IAM state only; the request's
+        // own checks (expiry, disabled) were made by authentication against this snapshot.
+        let generation = snapshot.generation();
+        {
+            let memo = self.subjects.read().unwrap_or_else(PoisonError::into_inner);
+            if memo.generation == generation
+                && let Some(subject) = memo.by_key.get(identity.access_key())
+            {
+                return subject.clone();
+            }
+        }
+        let subject = self.subject_now(snapshot, identity);
+        if !matches!(subject, Subject::Broken) {
+            let mut memo = self
+                .subjects
+                .write()
+                .unwrap_or_else(PoisonError::into_inner);
+            // Only move forward: a request holding an older snapshot must not evict newer ones.
+            if memo.generation < generation {
+                memo.generation = generation;
+                memo.by_key.clear();
+            }
+            if memo.generation == generation {
+                if memo.by_key.len() >= MAX_SUBJECTS {
+                    memo.by_key.clear();
+                }
+                memo.by_key
+                    .insert(identity.access_key().to_owned(), subject.clone());
+            }
+        }
+        subject
+    }
+
+    /// [`Self::subject`] of an IAM user or service account, resolved from `snapshot` now.
+    fn subject_now(&self, snapshot: &IamSnapshot, identity: &Identity) -> Subject {
         let Some(resolved) = snapshot
             .resolve_access_key(identity.access_key(), OffsetDateTime::now_utc())
             .and_then(|r| r.usable().ok())
@@ -283,5 +331,57 @@ impl Authorizer {
                 Verdict::Deny("bucket policy does not compile".into())
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use strongbox_iam::{Iam, MemoryStore, PolicyTarget, Status};
+    use strongbox_policy::{Action, ConditionValues};
+
+    const GET: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::b/*"}]}"#;
+    const PUT: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:PutObject","Resource":"arn:aws:s3:::b/*"}]}"#;
+
+    #[test]
+    fn a_remembered_subject_follows_iam_changes_at_once() {
+        let root = crate::RootCredentials::new("rootuser".into(), "rootpassword".into()).unwrap();
+        let iam = Iam::with_store(
+            Arc::new(MemoryStore::new()),
+            super::super::iam_config(&root),
+        )
+        .unwrap();
+        iam.put_policy("p", GET).unwrap();
+        iam.put_policy("q", PUT).unwrap();
+        iam.add_user("alice", "alicesecret", Status::Enabled)
+            .unwrap();
+        let alice = PolicyTarget::User("alice".into());
+        iam.attach_policies(&alice, &["p"]).unwrap();
+        let authz = Authorizer::new();
+        let who = Principal::Authenticated(Identity::User {
+            access_key: "alice".into(),
+        });
+        let values = ConditionValues::new();
+        let allowed = |action| {
+            let snapshot = iam.snapshot();
+            let subject = authz.subject(&snapshot, &who);
+            let req = Request::new(action, "b", Some("k"), &values);
+            authz.decide(&snapshot, &subject, &req).is_allowed()
+        };
+        for _ in 0..2 {
+            assert!(allowed(Action::GetObject));
+            assert!(!allowed(Action::PutObject));
+        }
+        // The policy's text changes.
+        iam.put_policy("p", PUT).unwrap();
+        assert!(!allowed(Action::GetObject));
+        assert!(allowed(Action::PutObject));
+        iam.put_policy("p", GET).unwrap();
+        assert!(allowed(Action::GetObject));
+        assert!(!allowed(Action::PutObject));
+        // Another policy is attached.
+        iam.attach_policies(&alice, &["q"]).unwrap();
+        assert!(allowed(Action::GetObject));
+        assert!(allowed(Action::PutObject));
     }
 }
