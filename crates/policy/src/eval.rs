@@ -8,7 +8,7 @@ use std::collections::HashSet;
 use std::fmt;
 use std::sync::Arc;
 
-use crate::action::{Action, Service};
+use crate::action::{Action, ActionSet, Service};
 use crate::document::{Effect, Policy, ResourcePattern, Statement};
 use crate::reads::KeySet;
 use crate::values::ConditionValues;
@@ -176,10 +176,59 @@ impl Statement {
     }
 }
 
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 struct Slot {
     policy: u32,
     statement: u32,
+    /// The statement's actions, kept here so that a statement for other actions is passed over
+    /// without reaching its policy.
+    actions: ActionSet,
+    /// For S3 actions: the statement can only match a resource that starts with one of these
+    /// (the literal beginnings of its resource patterns); `None` when that says nothing (no
+    /// `Resource`, `NotResource`, or a pattern starting with a wildcard or variable).
+    prefixes: Option<Box<[Box<str>]>>,
+}
+
+impl Slot {
+    fn new(policy: u32, statement: u32, st: &Statement) -> Self {
+        let prefixes = st.resource.as_ref().and_then(|r| {
+            if r.negated {
+                return None;
+            }
+            let mut out: Vec<Box<str>> = Vec::new();
+            for p in &r.patterns {
+                // The bucket alias is matched against the bucket, which is the whole resource
+                // when it applies (no object): its prefix is a prefix of the resource too.
+                for pat in std::iter::once(&p.pattern).chain(p.bucket_alias.as_ref()) {
+                    let lit = pat.literal_prefix();
+                    if lit.is_empty() {
+                        return None;
+                    }
+                    out.push(lit.into());
+                }
+            }
+            Some(out.into_boxed_slice())
+        });
+        Slot {
+            policy,
+            statement,
+            actions: st.actions,
+            prefixes,
+        }
+    }
+
+    /// False only when the statement cannot match `req` (a cheap test before the full one).
+    fn may_match(&self, req: &Request<'_>) -> bool {
+        if !self.actions.contains(req.action) {
+            return false;
+        }
+        match &self.prefixes {
+            Some(prefixes) if req.action.service() == Service::S3 => {
+                prefixes.iter().any(|p| req.resource.starts_with(&**p))
+            }
+            _ => true,
+        }
+    }
 }
 
 /// Named policies merged for evaluation: statements concatenated, duplicates dropped (spec §12.3),
@@ -218,10 +267,7 @@ impl PolicySet {
                 continue;
             }
             self.reads.add_statement(st);
-            let slot = Slot {
-                policy: p,
-                statement: i as u32,
-            };
+            let slot = Slot::new(p, i as u32, st);
             match st.effect {
                 Effect::Deny => self.deny.push(slot),
                 Effect::Allow => self.allow.push(slot),
@@ -244,7 +290,7 @@ impl PolicySet {
         &self.reads
     }
 
-    fn get(&self, slot: Slot) -> (&Statement, StatementRef<'_>) {
+    fn get(&self, slot: &Slot) -> (&Statement, StatementRef<'_>) {
         let (name, policy) = &self.policies[slot.policy as usize];
         let st = &policy.statements[slot.statement as usize];
         (
@@ -263,8 +309,8 @@ impl PolicySet {
         req: &Request<'_>,
         who: Option<Principal<'_>>,
     ) -> Option<StatementRef<'_>> {
-        slots.iter().find_map(|s| {
-            let (st, r) = self.get(*s);
+        slots.iter().filter(|s| s.may_match(req)).find_map(|s| {
+            let (st, r) = self.get(s);
             let applies = who.is_none_or(|w| st.principal_matches(w));
             (applies && st.matches(req)).then_some(r)
         })

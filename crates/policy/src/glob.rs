@@ -100,6 +100,15 @@ impl Pattern {
         })
     }
 
+    /// The literal text every match starts with (empty when the pattern starts with a wildcard
+    /// or a variable).
+    pub(crate) fn literal_prefix(&self) -> &str {
+        match self.segs.first() {
+            Some(Seg::Lit(l)) => l,
+            _ => "",
+        }
+    }
+
     /// Whether the pattern is exactly `*`.
     pub(crate) fn is_match_all(&self) -> bool {
         self.segs.len() == 1 && self.segs[0] == Seg::Star

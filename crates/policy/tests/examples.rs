@@ -443,3 +443,36 @@ fn canned_policies() {
     ));
     assert!(canned_policy("nope").is_none());
 }
+
+/// The cheap pre-test of each statement (its actions, the literal beginnings of its resource
+/// patterns) must never hide a statement that matches: bucket aliases, patterns starting with a
+/// variable or a wildcard, `NotResource` and non-S3 actions all still decide.
+#[test]
+fn statement_pretest_never_hides_a_match() {
+    let s = set(r#"{"Version":"2012-10-17","Statement":[
+      {"Effect":"Allow","Action":["s3:GetObject"],"Resource":["arn:aws:s3:::team-a/home/*"]},
+      {"Effect":"Allow","Action":["s3:ListBucket"],"Resource":["arn:aws:s3:::listed/*"]},
+      {"Effect":"Allow","Action":["s3:PutObject"],"Resource":["arn:aws:s3:::${aws:username}/*"]},
+      {"Effect":"Allow","Action":["s3:DeleteObject"],"Resource":["arn:aws:s3:::*-scratch/*"]},
+      {"Effect":"Allow","Action":["s3:GetObjectTagging"],"NotResource":["arn:aws:s3:::secret/*"]},
+      {"Effect":"Deny","Action":["s3:GetObject"],"Resource":["arn:aws:s3:::team-a/home/locked*"]},
+      {"Effect":"Allow","Action":["admin:ServerInfo"],"Resource":["arn:aws:s3:::nothing"]}]}"#);
+    let bob = ctx(&[("aws:username", "bob")]);
+    assert!(allowed(&s, Action::GetObject, "team-a/home/x", &bob));
+    assert!(!allowed(&s, Action::GetObject, "team-a/homework", &bob));
+    assert!(!allowed(&s, Action::GetObject, "team-b/home/x", &bob));
+    assert!(!allowed(
+        &s,
+        Action::GetObject,
+        "team-a/home/locked-1",
+        &bob
+    ));
+    assert!(allowed(&s, Action::ListBucket, "listed", &bob));
+    assert!(!allowed(&s, Action::ListBucket, "listedx", &bob));
+    assert!(allowed(&s, Action::PutObject, "bob/k", &bob));
+    assert!(!allowed(&s, Action::PutObject, "alice/k", &bob));
+    assert!(allowed(&s, Action::DeleteObject, "my-scratch/k", &bob));
+    assert!(allowed(&s, Action::GetObjectTagging, "public/k", &bob));
+    assert!(!allowed(&s, Action::GetObjectTagging, "secret/k", &bob));
+    assert!(allowed(&s, Action::AdminServerInfo, "", &bob));
+}
