@@ -89,6 +89,8 @@ if ! command -v slapd >/dev/null && [ ! -x /usr/sbin/slapd ] || ! command -v lda
     apt_install slapd ldap-utils
 fi
 
+# Fresh logs each run: the summary counts what these logs say, never a previous run's.
+rm -rf "$LOG_DIR"
 mkdir -p "$LOG_DIR"
 
 # ---------------------------------------------------------------------------------------------
