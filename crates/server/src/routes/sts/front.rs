@@ -31,7 +31,7 @@ pub async fn call(
     req: Request<Body>,
 ) -> Result<Response<Body>, HttpError> {
     let Some(sts) = sts else {
-        return s3.call(req).await;
+        return Box::pin(s3.call(req)).await;
     };
     let token = match crate::identity::session_token(req.headers(), req.uri()) {
         Ok(Some(t)) => TokenSource::Present(t),
@@ -50,8 +50,13 @@ pub async fn call(
             });
     let creds = RequestCredentials::new(Arc::clone(sts), token, post_form);
     match Endpoint::classify(req.method(), req.uri(), req.headers()) {
-        Some(Endpoint::Sts(route)) => session::scope(creds, sts_request(route, s3, req)).await,
-        _ => session::scope(creds, s3.call(req)).await,
+        // Both boxed: s3s's future is ~3 KiB and the STS handlers' larger; inline (and held
+        // twice by `scope`'s async fn) they made every request's future ~9 KiB, copied on each
+        // move (into `instrument`, into the connection's box).
+        Some(Endpoint::Sts(route)) => {
+            session::scope(creds, Box::pin(sts_request(route, s3, req))).await
+        }
+        _ => session::scope(creds, Box::pin(s3.call(req))).await,
     }
 }
 
