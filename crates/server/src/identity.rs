@@ -25,9 +25,9 @@ use s3s::{S3Error, S3ErrorCode, S3Result};
 use strongbox_iam::{Iam, IamSnapshot, Refusal};
 use subtle::ConstantTimeEq;
 use time::OffsetDateTime;
-use zeroize::Zeroizing;
 
 use crate::credentials::RootCredentials;
+use crate::sts::session::{PresentedToken, TokenState};
 
 /// The header and query parameter that carry a session token.
 pub const SECURITY_TOKEN_HEADER: &str = "x-amz-security-token";
@@ -221,12 +221,12 @@ pub fn authenticate_in(
     headers: &HeaderMap,
     uri: &Uri,
 ) -> S3Result<Principal> {
-    let token = session_token(headers, uri)?;
+    let has_token = has_session_token(headers, uri)?;
     let Some(credentials) = credentials else {
         // A token on an unsigned request names a session nobody proved to own.
-        return match token {
-            None => Ok(Principal::Anonymous),
-            Some(_) => Err(S3Error::with_message(
+        return match has_token {
+            false => Ok(Principal::Anonymous),
+            true => Err(S3Error::with_message(
                 S3ErrorCode::AccessDenied,
                 "No AWSAccessKey was presented",
             )),
@@ -240,54 +240,68 @@ pub fn authenticate_in(
     }
     let resolved =
         identities.resolve_in(snapshot, &credentials.access_key, OffsetDateTime::now_utc())?;
-    check_session_token(&resolved.identity, token.as_ref().map(|t| t.as_str()))?;
+    check_session_token(&resolved.identity, has_token)?;
     Ok(Principal::Authenticated(resolved.identity))
 }
 
 /// The rule per kind of identity. Long-term credentials carry no token: a token sent with them is
 /// refused rather than ignored (as MinIO does), so a client never believes it used a session.
-fn check_session_token(identity: &Identity, token: Option<&str>) -> S3Result<()> {
-    match (identity, token) {
-        (Identity::Root { .. } | Identity::User { .. } | Identity::ServiceAccount { .. }, None) => {
-            Ok(())
-        }
+fn check_session_token(identity: &Identity, has_token: bool) -> S3Result<()> {
+    match (identity, has_token) {
         (
             Identity::Root { .. } | Identity::User { .. } | Identity::ServiceAccount { .. },
-            Some(_),
-        ) => Err(invalid_token()),
+            false,
+        ) => Ok(()),
+        (Identity::Root { .. } | Identity::User { .. } | Identity::ServiceAccount { .. }, true) => {
+            Err(invalid_token())
+        }
         // Resolved from this very request's token (checked there in constant time by HMAC).
-        (Identity::Temporary { .. }, Some(_)) => Ok(()),
-        (Identity::Temporary { .. }, None) => Err(invalid_token()),
+        (Identity::Temporary { .. }, true) => Ok(()),
+        (Identity::Temporary { .. }, false) => Err(invalid_token()),
     }
 }
 
 /// The session token of a request: at most one, from the header or the query, bounded in size.
-pub(crate) fn session_token(headers: &HeaderMap, uri: &Uri) -> S3Result<Option<Zeroizing<String>>> {
-    let mut found: Option<Zeroizing<String>> = None;
-    let mut offer = |value: &str| -> S3Result<()> {
-        if value.len() > MAX_SESSION_TOKEN_LEN {
+/// A header token is shared with the request, not copied.
+pub(crate) fn session_token(headers: &HeaderMap, uri: &Uri) -> S3Result<Option<PresentedToken>> {
+    let mut found: Option<PresentedToken> = None;
+    let mut offer = |token: PresentedToken| -> S3Result<()> {
+        if token.as_str().len() > MAX_SESSION_TOKEN_LEN {
             return Err(invalid_token());
         }
         match &found {
-            Some(existing) if existing.as_str() != value => Err(invalid_token()),
+            Some(existing) if existing.as_str() != token.as_str() => Err(invalid_token()),
             _ => {
-                found = Some(Zeroizing::new(value.to_owned()));
+                found = Some(token);
                 Ok(())
             }
         }
     };
     for value in headers.get_all(SECURITY_TOKEN_HEADER) {
-        offer(value.to_str().map_err(|_| invalid_token())?)?;
+        offer(PresentedToken::from_header(value).ok_or_else(invalid_token)?)?;
     }
     if let Some(query) = uri.query() {
         for pair in query.split('&') {
             let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
             if name.eq_ignore_ascii_case(SECURITY_TOKEN_QUERY) {
-                offer(&percent_decode(value).ok_or_else(invalid_token)?)?;
+                let decoded = percent_decode(value).ok_or_else(invalid_token)?;
+                offer(PresentedToken::from_decoded(decoded))?;
             }
         }
     }
     Ok(found.filter(|t| !t.is_empty()))
+}
+
+/// Whether the request carries a session token: as the HTTP front found it for this request
+/// (the same headers and URI; no second scan), or read from `headers` and `uri` outside a
+/// request scope (a server without STS, tests).
+fn has_session_token(headers: &HeaderMap, uri: &Uri) -> S3Result<bool> {
+    match crate::sts::session::token_state() {
+        Some(TokenState::Present) => Ok(true),
+        Some(TokenState::Absent) => Ok(false),
+        Some(TokenState::Invalid) => Err(invalid_token()),
+        None => Ok(session_token(headers, uri)?.is_some()),
+    }
 }
 
 /// Decodes `%XX` escapes and `+`, refusing malformed escapes and non-UTF-8 results.
@@ -512,9 +526,16 @@ mod tests {
             session_token(&h, &same)
                 .unwrap()
                 .as_ref()
-                .map(|t| t.as_str()),
+                .map(PresentedToken::as_str),
             Some("a b")
         );
+        // Only visible ASCII in the header.
+        let mut ctl = HeaderMap::new();
+        ctl.insert(
+            SECURITY_TOKEN_HEADER,
+            http::HeaderValue::from_bytes(b"a\xffb").unwrap(),
+        );
+        assert!(session_token(&ctl, &"/".parse().unwrap()).is_err());
         let differ: Uri = "/b?X-Amz-Security-Token=other".parse().unwrap();
         assert!(session_token(&h, &differ).is_err());
         let bad_escape: Uri = "/b?X-Amz-Security-Token=%zz".parse().unwrap();
@@ -525,13 +546,7 @@ mod tests {
             "x".repeat(MAX_SESSION_TOKEN_LEN + 1).parse().unwrap(),
         );
         assert!(session_token(&big, &"/".parse().unwrap()).is_err());
-        assert_eq!(
-            session_token(
-                &HeaderMap::new(),
-                &"/b?X-Amz-Security-Token=".parse().unwrap()
-            )
-            .unwrap(),
-            None
-        );
+        let empty: Uri = "/b?X-Amz-Security-Token=".parse().unwrap();
+        assert!(session_token(&HeaderMap::new(), &empty).unwrap().is_none());
     }
 }

@@ -22,6 +22,7 @@ pub mod audit;
 pub mod claims;
 pub mod clock;
 pub mod credentials;
+pub mod ct;
 pub mod duration;
 pub mod error;
 pub mod keyring;

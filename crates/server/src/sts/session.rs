@@ -19,10 +19,11 @@
 //!
 //! Verified sessions are cached across requests ([`SessionCache`]), keyed by access key; an
 //! entry keeps the token it was verified with and is used only for that very token (compared in
-//! constant time; no hash of the token per request). An entry is used only by the [`Sts`] that verified it, only while the
-//! IAM snapshot generation is the one it was verified under (any change of the key ring, the
-//! revocations, users or policies starts a new generation), and only before the credential
-//! expires or its signing key stops verifying; revocations are checked again on every request.
+//! constant time, a word at a time; no hash of the token per request). An entry is used only by
+//! the [`Sts`] that verified it, only while the IAM snapshot generation is the one it was
+//! verified under (any change of the key ring, the revocations, users or policies starts a new
+//! generation, so a revocation ends a cached session at once), and only before the credential
+//! expires or its signing key stops verifying.
 
 use std::collections::HashMap;
 use std::sync::{Arc, LazyLock, OnceLock, RwLock, Weak};
@@ -32,7 +33,6 @@ use strongbox_iam::{BasePermissions, IamSnapshot, Permissions};
 use strongbox_sts::request_auth::{CredentialError, KeyKind, check_credentials};
 use strongbox_sts::{Provider, VerifiedSession};
 use subtle::ConstantTimeEq;
-use zeroize::Zeroizing;
 
 use super::Sts;
 
@@ -41,9 +41,70 @@ use super::Sts;
 pub enum TokenSource {
     /// No token (or an empty one).
     Absent,
-    Present(Zeroizing<String>),
+    Present(PresentedToken),
     /// Conflicting or oversize token values: any temporary key is refused.
     Invalid,
+}
+
+/// Whether a request carries a session token, as the front found it (see [`token_state`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenState {
+    Absent,
+    Present,
+    Invalid,
+}
+
+/// A session token as the request presented it: the header value itself (shared with the
+/// request, not copied), or the percent-decoded query parameter.
+///
+/// Not zeroized: a session token is no secret. The client sends it in clear on every request
+/// (header or URL), and it proves nothing without the secret key, which is derived from the key
+/// ring and never travels; what must stay secret is the key ring and the derived secret. Its
+/// `Debug` still shows only the length, as it is a bearer of identity claims.
+#[derive(Clone)]
+pub struct PresentedToken(TokenRepr);
+
+#[derive(Clone)]
+enum TokenRepr {
+    /// Checked to be visible ASCII when made.
+    Header(http::HeaderValue),
+    Decoded(Box<str>),
+}
+
+impl PresentedToken {
+    /// A token header value; `None` unless it is visible ASCII (what `HeaderValue::to_str`
+    /// accepts).
+    #[must_use]
+    pub fn from_header(value: &http::HeaderValue) -> Option<Self> {
+        value.to_str().ok()?;
+        Some(Self(TokenRepr::Header(value.clone())))
+    }
+
+    /// A token taken from the query string, already percent-decoded.
+    #[must_use]
+    pub fn from_decoded(value: String) -> Self {
+        Self(TokenRepr::Decoded(value.into_boxed_str()))
+    }
+
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        match &self.0 {
+            // Visible ASCII (checked in `from_header`), hence UTF-8: never the empty fallback.
+            TokenRepr::Header(v) => std::str::from_utf8(v.as_bytes()).unwrap_or_default(),
+            TokenRepr::Decoded(s) => s,
+        }
+    }
+
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.as_str().is_empty()
+    }
+}
+
+impl std::fmt::Debug for PresentedToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "PresentedToken({} bytes)", self.as_str().len())
+    }
 }
 
 /// The per-request state behind [`scope`].
@@ -215,7 +276,7 @@ pub fn temporary(access_key: &str) -> Option<S3Result<Arc<TemporarySession>>> {
                     ))
                     .to_s3()));
                 }
-                TokenSource::Present(t) => t,
+                TokenSource::Present(t) => t.as_str(),
             };
             let (ak, result) = cur.verified.get_or_init(|| {
                 (
@@ -257,7 +318,8 @@ const MAX_CACHED_SESSIONS: usize = 4096;
 
 struct CachedSession {
     /// The session token verified; the entry answers only a request carrying exactly this one.
-    token: Zeroizing<String>,
+    /// Not zeroized: no secret (see [`PresentedToken`]).
+    token: Box<str>,
     /// The STS state that verified it. A `Weak` compares by allocation and keeps it from being
     /// reused by another `Sts` while the entry exists, without keeping the state alive.
     sts: Weak<Sts>,
@@ -288,7 +350,7 @@ impl SessionCache {
     ) -> Option<Arc<TemporarySession>> {
         let map = self.map.read().unwrap_or_else(|p| p.into_inner());
         let e = map.get(access_key)?;
-        let same_token: bool = e.token.as_bytes().ct_eq(token.as_bytes()).into();
+        let same_token = strongbox_sts::ct::bytes_eq(e.token.as_bytes(), token.as_bytes());
         let usable = same_token
             && std::ptr::eq(e.sts.as_ptr(), Arc::as_ptr(sts))
             && e.generation == generation
@@ -309,7 +371,12 @@ impl SessionCache {
 }
 
 /// [`verify`], answered from [`SESSIONS`] when this `Sts` verified the same token under the
-/// current IAM generation and it is still unexpired; revocations are checked either way.
+/// current IAM generation and it is still unexpired.
+///
+/// A hit is not checked against the revocations again: they live in an IAM blob, so recording
+/// one (here or on another node) starts a new IAM generation, and no entry of an older
+/// generation is used; the entry was checked against revocations at least as new as its own
+/// generation.
 fn verify_cached(
     sts: &Arc<Sts>,
     access_key: &str,
@@ -321,9 +388,6 @@ fn verify_cached(
     let now = sts.now();
     let generation = snapshot.generation();
     if let Some(session) = SESSIONS.get(sts, access_key, token, generation, now.unix_timestamp()) {
-        sts.revocations()
-            .check(session.verified())
-            .map_err(|e| Failure::from_credential(CredentialError::Token(e)))?;
         return Ok(session);
     }
     let ring = sts.key_ring();
@@ -336,7 +400,7 @@ fn verify_cached(
         .and_then(|k| k.verify_until)
         .unwrap_or(i64::MAX);
     let entry = CachedSession {
-        token: Zeroizing::new(token.to_owned()),
+        token: token.into(),
         sts: Arc::downgrade(sts),
         generation,
         valid_until: verified.expiration().unix_timestamp().min(key_until),
@@ -394,6 +458,18 @@ fn check_parent(snapshot: &IamSnapshot, session: &VerifiedSession) -> Result<(),
     } else {
         Err(PARENT_DISABLED)
     }
+}
+
+/// The session token state the front found for this request; `None` outside a request scope
+/// (a server without STS).
+pub fn token_state() -> Option<TokenState> {
+    CURRENT
+        .try_with(|c| match c.token {
+            TokenSource::Absent => TokenState::Absent,
+            TokenSource::Present(_) => TokenState::Present,
+            TokenSource::Invalid => TokenState::Invalid,
+        })
+        .ok()
 }
 
 /// Whether this request carries a session token (valid or not) in its header or query.
@@ -476,7 +552,7 @@ mod tests {
         sts: &Arc<Sts>,
         cred: &IssuedCredential,
     ) -> Result<Arc<TemporarySession>, String> {
-        let token = Zeroizing::new(cred.session_token.expose().to_owned());
+        let token = PresentedToken::from_decoded(cred.session_token.expose().to_owned());
         let creds = RequestCredentials::new(Arc::clone(sts), TokenSource::Present(token), false);
         scope(creds, async {
             temporary(&cred.access_key)
