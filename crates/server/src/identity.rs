@@ -128,6 +128,9 @@ impl Identities {
         if self.is_root(access_key) {
             return Ok(self.root.secret_key().clone());
         }
+        if let Some(Ok(session)) = temporary_first(access_key) {
+            return Ok(session.secret_key());
+        }
         let snapshot = self.iam.snapshot();
         self.resolve_in(&snapshot, access_key, OffsetDateTime::now_utc())
             .map(|r| r.secret_key)
@@ -158,16 +161,13 @@ impl Identities {
                 },
             });
         }
+        let first = match temporary_first(access_key) {
+            Some(Ok(session)) => return Ok(temporary_resolved(access_key, session)),
+            other => other,
+        };
         let Some(resolved) = snapshot.resolve_access_key(access_key, now) else {
-            return match crate::sts::session::temporary(access_key) {
-                Some(Ok(session)) => Ok(Resolved {
-                    secret_key: session.secret_key(),
-                    identity: Identity::Temporary {
-                        access_key: access_key.to_owned(),
-                        parent: session.parent().to_owned(),
-                        session,
-                    },
-                }),
+            return match first.or_else(|| crate::sts::session::temporary(access_key)) {
+                Some(Ok(session)) => Ok(temporary_resolved(access_key, session)),
                 Some(Err(e)) => Err(e),
                 None => Err(invalid_access_key()),
             };
@@ -196,6 +196,45 @@ impl Identities {
             secret_key: SecretKey::from(principal.secret_key().expose()),
             identity,
         })
+    }
+}
+
+/// With a session token in the request, the access key is first tried as the token's temporary
+/// credential (cached per request and across requests), before any static key is looked up: the
+/// common case then costs no IAM lookup. `None` without a token (or outside a request scope),
+/// and an error is only kept for when the key is not a static one either, so every refusal stays
+/// what it was: root, IAM-user and service-account keys with a token still resolve as
+/// themselves and are refused by [`check_session_token`] (a token carries its own access key
+/// and verifies for no other). The one change: a static key spelled exactly as an outstanding
+/// temporary credential's random key is shadowed by that credential for requests carrying its
+/// token (signed with its derived secret); the static key alone still works without a token.
+fn temporary_first(
+    access_key: &str,
+) -> Option<S3Result<Arc<crate::sts::session::TemporarySession>>> {
+    if crate::sts::session::token_state() != Some(TokenState::Present) {
+        return None;
+    }
+    crate::sts::session::temporary(access_key)
+}
+
+fn temporary_resolved(
+    access_key: &str,
+    session: Arc<crate::sts::session::TemporarySession>,
+) -> Resolved {
+    Resolved {
+        secret_key: session.secret_key(),
+        identity: temporary_identity(access_key, session),
+    }
+}
+
+fn temporary_identity(
+    access_key: &str,
+    session: Arc<crate::sts::session::TemporarySession>,
+) -> Identity {
+    Identity::Temporary {
+        access_key: access_key.to_owned(),
+        parent: session.parent().to_owned(),
+        session,
     }
 }
 
@@ -238,10 +277,18 @@ pub fn authenticate_in(
     {
         crate::scope::check_region(Some(required), &region)?;
     }
-    let resolved =
-        identities.resolve_in(snapshot, &credentials.access_key, OffsetDateTime::now_utc())?;
-    check_session_token(&resolved.identity, has_token)?;
-    Ok(Principal::Authenticated(resolved.identity))
+    let identity = match crate::sts::session::verified(&credentials.access_key) {
+        // This request's token verified for this very key when s3s asked for its secret (see
+        // [`temporary_first`]): no second resolution.
+        Some(session) => temporary_identity(&credentials.access_key, session),
+        None => {
+            identities
+                .resolve_in(snapshot, &credentials.access_key, OffsetDateTime::now_utc())?
+                .identity
+        }
+    };
+    check_session_token(&identity, has_token)?;
+    Ok(Principal::Authenticated(identity))
 }
 
 /// The rule per kind of identity. Long-term credentials carry no token: a token sent with them is

@@ -562,6 +562,78 @@ mod tests {
         .await
     }
 
+    /// Both authentication hooks, as one request carrying `token` runs them: the secret handed to
+    /// s3s, and whom `authenticate` then names (or the S3 error codes).
+    async fn authenticate_with(
+        sts: &Arc<Sts>,
+        access_key: &str,
+        token: &str,
+    ) -> (Result<String, String>, Result<String, String>) {
+        use crate::identity::{Identities, Identity, Principal, SECURITY_TOKEN_HEADER};
+        let root = crate::RootCredentials::new("rootuser".into(), "rootpassword".into()).unwrap();
+        let ids = Identities::new(root, Arc::clone(sts.iam()), None);
+        let presented = PresentedToken::from_decoded(token.to_owned());
+        let creds =
+            RequestCredentials::new(Arc::clone(sts), TokenSource::Present(presented), false);
+        let mut headers = http::HeaderMap::new();
+        headers.insert(SECURITY_TOKEN_HEADER, token.parse().unwrap());
+        let credentials = s3s::auth::Credentials {
+            access_key: access_key.into(),
+            secret_key: "unused".into(),
+        };
+        let code = |e: S3Error| e.code().as_str().to_owned();
+        scope(creds, async {
+            let secret = ids
+                .secret_key(access_key)
+                .map(|k| k.expose().to_owned())
+                .map_err(code);
+            let uri = "/b/k".parse().unwrap();
+            let who = crate::identity::authenticate(&ids, Some(&credentials), &headers, &uri)
+                .map(|p| match p {
+                    Principal::Authenticated(Identity::Temporary { parent, .. }) => {
+                        format!("temporary of {parent}")
+                    }
+                    other => format!("{other:?}"),
+                })
+                .map_err(code);
+            (secret, who)
+        })
+        .await
+    }
+
+    #[tokio::test]
+    async fn a_token_is_tried_first_yet_static_keys_with_a_token_are_still_refused() {
+        let clock = TestClock::at_unix(T0);
+        let sts = sts(&clock);
+        let cred = credential(&sts, "900");
+        let token = cred.session_token.expose();
+        let denied = || Err("InvalidTokenId".to_owned());
+        // The temporary credential with its own token.
+        let (secret, who) = authenticate_with(&sts, &cred.access_key, token).await;
+        assert_eq!(secret.unwrap(), cred.secret_key.expose());
+        assert_eq!(who.unwrap(), "temporary of alice");
+        // An IAM user or root presenting that (valid) token: their own secret for the
+        // signature, then refused as before.
+        let (secret, who) = authenticate_with(&sts, "alice", token).await;
+        assert_eq!(secret.unwrap(), "alicesecret");
+        assert_eq!(who, denied());
+        let (secret, who) = authenticate_with(&sts, "rootuser", token).await;
+        assert_eq!(secret.unwrap(), "rootpassword");
+        assert_eq!(who, denied());
+        // An unknown key with another credential's token, and a tampered token.
+        let (secret, who) = authenticate_with(&sts, "AKIAUNKNOWNKEY000000", token).await;
+        assert_eq!((secret, who), (denied(), denied()));
+        let tampered = format!("{token}x");
+        let (secret, who) = authenticate_with(&sts, &cred.access_key, &tampered).await;
+        assert_eq!((secret, who), (denied(), denied()));
+        // A disabled user with a token: the account refusal, as before.
+        sts.iam()
+            .set_user_status("alice", Status::Disabled)
+            .unwrap();
+        let (secret, _) = authenticate_with(&sts, "alice", token).await;
+        assert_eq!(secret, Err("InvalidAccessKeyId".to_owned()));
+    }
+
     #[tokio::test]
     async fn a_verified_session_is_reused_until_it_expires() {
         let clock = TestClock::at_unix(T0);
