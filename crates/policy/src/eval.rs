@@ -6,10 +6,11 @@
 
 use std::collections::HashSet;
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use crate::action::{Action, ActionSet, Service};
 use crate::document::{Effect, Policy, ResourcePattern, Statement};
+use crate::index::{Index, confined_buckets};
 use crate::reads::KeySet;
 use crate::values::ConditionValues;
 
@@ -22,6 +23,8 @@ pub struct Request<'a> {
     object: Option<&'a str>,
     /// `bucket` or `bucket/object`: the text resource patterns are matched against.
     resource: String,
+    /// Whether `action` is an S3 action (resources are matched for S3 actions only).
+    s3: bool,
     values: &'a ConditionValues,
 }
 
@@ -49,6 +52,7 @@ impl<'a> Request<'a> {
             bucket,
             object,
             resource,
+            s3: action.service() == Service::S3,
             values,
         }
     }
@@ -69,6 +73,7 @@ impl<'a> Request<'a> {
     pub fn with_action(&self, action: Action) -> Request<'a> {
         Request {
             action,
+            s3: action.service() == Service::S3,
             ..self.clone()
         }
     }
@@ -150,7 +155,7 @@ impl Statement {
         if !self.actions.contains(req.action) {
             return false;
         }
-        if req.action.service() == Service::S3 {
+        if req.s3 {
             let Some(r) = &self.resource else {
                 return false;
             };
@@ -187,6 +192,9 @@ struct Slot {
     /// (the literal beginnings of its resource patterns); `None` when that says nothing (no
     /// `Resource`, `NotResource`, or a pattern starting with a wildcard or variable).
     prefixes: Option<Box<[Box<str>]>>,
+    /// The first resource segments (buckets) the statement can match in, `None` when unknown
+    /// (see [`crate::index`]).
+    buckets: Option<Box<[Box<str>]>>,
 }
 
 impl Slot {
@@ -214,6 +222,7 @@ impl Slot {
             statement,
             actions: st.actions,
             prefixes,
+            buckets: confined_buckets(st).map(Vec::into_boxed_slice),
         }
     }
 
@@ -223,9 +232,7 @@ impl Slot {
             return false;
         }
         match &self.prefixes {
-            Some(prefixes) if req.action.service() == Service::S3 => {
-                prefixes.iter().any(|p| req.resource.starts_with(&**p))
-            }
+            Some(prefixes) if req.s3 => prefixes.iter().any(|p| req.resource.starts_with(&**p)),
             _ => true,
         }
     }
@@ -240,6 +247,15 @@ pub struct PolicySet {
     allow: Vec<Slot>,
     seen: HashSet<String>,
     reads: KeySet,
+    /// Built on first use when the set is large enough to gain from it; reset by `add`.
+    index: OnceLock<Box<(Index, Index)>>,
+}
+
+/// Sets with fewer statements than this are scanned in full: the index would not pay for itself.
+const INDEX_MIN_SLOTS: usize = 8;
+
+fn index_of(slots: &[Slot]) -> Index {
+    Index::build(slots.iter().map(|s| (&s.actions, s.buckets.as_deref())))
 }
 
 impl PolicySet {
@@ -274,6 +290,7 @@ impl PolicySet {
             }
         }
         self.policies.push((name, policy));
+        self.index = OnceLock::new();
     }
 
     /// Names of the policies in the set.
@@ -303,17 +320,55 @@ impl PolicySet {
         )
     }
 
+    /// The (Deny, Allow) indexes, `None` for a set small enough to scan.
+    fn indexes(&self) -> Option<&(Index, Index)> {
+        if self.deny.len() + self.allow.len() < INDEX_MIN_SLOTS {
+            return None;
+        }
+        Some(
+            self.index
+                .get_or_init(|| Box::new((index_of(&self.deny), index_of(&self.allow)))),
+        )
+    }
+
     fn first_match(
         &self,
-        slots: &[Slot],
+        effect: Effect,
         req: &Request<'_>,
         who: Option<Principal<'_>>,
     ) -> Option<StatementRef<'_>> {
-        slots.iter().filter(|s| s.may_match(req)).find_map(|s| {
+        let (slots, index) = match (effect, self.indexes()) {
+            (Effect::Deny, ix) => (&self.deny, ix.map(|(d, _)| d)),
+            (Effect::Allow, ix) => (&self.allow, ix.map(|(_, a)| a)),
+        };
+        let try_slot = |s: &Slot| {
+            if !s.may_match(req) {
+                return None;
+            }
             let (st, r) = self.get(s);
             let applies = who.is_none_or(|w| st.principal_matches(w));
             (applies && st.matches(req)).then_some(r)
-        })
+        };
+        match index {
+            Some(index) => index.find_map(req.action, &req.resource, |i| try_slot(&slots[i])),
+            None => slots.iter().find_map(try_slot),
+        }
+    }
+
+    /// [`Self::evaluate`] visiting every statement in order, without the index: the reference
+    /// the index is tested against.
+    #[doc(hidden)]
+    pub fn evaluate_scanning_all(&self, req: &Request<'_>) -> Decision<'_> {
+        let scan = |slots: &[Slot]| {
+            slots.iter().find_map(|s| {
+                let (st, r) = self.get(s);
+                st.matches(req).then_some(r)
+            })
+        };
+        if let Some(r) = scan(&self.deny) {
+            return Decision::ExplicitDeny(r);
+        }
+        scan(&self.allow).map_or(Decision::ImplicitDeny, Decision::Allow)
     }
 
     /// Identity-policy evaluation (Principal ignored).
@@ -328,14 +383,14 @@ impl PolicySet {
 
     /// The Deny statement that matches `req`, if any (MinIO's deny-only checks).
     pub fn explicit_deny(&self, req: &Request<'_>) -> Option<StatementRef<'_>> {
-        self.first_match(&self.deny, req, None)
+        self.first_match(Effect::Deny, req, None)
     }
 
     fn decide(&self, req: &Request<'_>, who: Option<Principal<'_>>) -> Decision<'_> {
-        if let Some(r) = self.first_match(&self.deny, req, who) {
+        if let Some(r) = self.first_match(Effect::Deny, req, who) {
             return Decision::ExplicitDeny(r);
         }
-        match self.first_match(&self.allow, req, who) {
+        match self.first_match(Effect::Allow, req, who) {
             Some(r) => Decision::Allow(r),
             None => Decision::ImplicitDeny,
         }

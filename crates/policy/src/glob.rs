@@ -12,12 +12,13 @@
 //! Matching is the classic single-backtrack-point algorithm: O(len(pattern) * len(text)) worst case,
 //! never exponential.
 
-use crate::values::{ConditionValues, normalize_key};
+use crate::key::KeyId;
+use crate::values::ConditionValues;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Seg {
     Lit(String),
-    Var { key: String, raw: String },
+    Var { key: KeyId, raw: String },
     One,
     Star,
 }
@@ -52,7 +53,7 @@ impl Pattern {
                             segs.push(Seg::Lit(std::mem::take(&mut lit)));
                         }
                         segs.push(Seg::Var {
-                            key: normalize_key(inner),
+                            key: KeyId::of(inner),
                             raw: var_raw.to_owned(),
                         });
                     }
@@ -93,9 +94,9 @@ impl Pattern {
     }
 
     /// The normalised condition keys of the pattern's variables.
-    pub(crate) fn variable_keys(&self) -> impl Iterator<Item = &str> {
+    pub(crate) fn variable_keys(&self) -> impl Iterator<Item = &KeyId> {
         self.segs.iter().filter_map(|s| match s {
-            Seg::Var { key, .. } => Some(key.as_str()),
+            Seg::Var { key, .. } => Some(key),
             _ => None,
         })
     }
@@ -107,6 +108,11 @@ impl Pattern {
             Some(Seg::Lit(l)) => l,
             _ => "",
         }
+    }
+
+    /// Whether the pattern is one literal text (or empty): no wildcard, no variable.
+    pub(crate) fn is_literal(&self) -> bool {
+        !self.has_vars && !self.has_wildcards
     }
 
     /// Whether the pattern is exactly `*`.
@@ -155,7 +161,7 @@ fn is_variable(inner: &str) -> bool {
 fn resolve<'a>(seg: &'a Seg, vars: &'a ConditionValues) -> &'a str {
     match seg {
         Seg::Lit(l) => l,
-        Seg::Var { key, raw } => match vars.first_normalized(key) {
+        Seg::Var { key, raw } => match vars.first(key) {
             Some(v) if !v.is_empty() => v,
             _ => raw,
         },

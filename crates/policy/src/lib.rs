@@ -26,7 +26,9 @@ mod document;
 mod error;
 mod eval;
 mod glob;
+mod index;
 mod json;
+mod key;
 mod parse;
 mod reads;
 pub mod values;
@@ -42,6 +44,7 @@ pub use document::{
 pub use error::PolicyError;
 pub use eval::{Decision, Parent, PolicySet, Principal, Request, StatementRef, evaluate_session};
 pub use json::MAX_DEPTH;
+pub use key::Key;
 pub use parse::ParseOptions;
 pub use reads::KeySet;
 pub use values::ConditionValues;

@@ -7,12 +7,15 @@
 //! decision. The crate's tests check exactly that.
 
 use crate::document::Statement;
+use crate::key::{Key, KeyId};
 use crate::values::TAGGED_PREFIXES;
 
 /// The normalised condition keys a policy (or a set of policies) reads.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct KeySet {
-    /// Normalised (see [`crate::values::normalize_key`]), sorted, without duplicates.
+    /// Known keys read, one bit per [`Key`].
+    known: u64,
+    /// Other keys, normalised (see [`crate::values::normalize_key`]), sorted, without duplicates.
     keys: Vec<String>,
 }
 
@@ -22,29 +25,53 @@ impl KeySet {
     }
 
     /// Whether `key` (any case, as [`crate::ConditionValues::insert`] takes it) is read. Does not
-    /// allocate: a caller asks this for every value it could build.
+    /// allocate.
     pub fn reads(&self, key: &str) -> bool {
-        self.keys.iter().any(|k| same_key(k, key))
+        match Key::lookup(key) {
+            Some(k) => self.reads_key(k),
+            None => self.keys.iter().any(|k| same_key(k, key)),
+        }
+    }
+
+    /// Whether the known `key` is read: one bit test, for callers that ask for every value they
+    /// could build on every request.
+    pub fn reads_key(&self, key: Key) -> bool {
+        self.known & key.bit() != 0
     }
 
     /// Whether any key of the namespace `prefix` (e.g. `jwt:`, lower case) is read.
     pub fn reads_any_in(&self, prefix: &str) -> bool {
         self.keys.iter().any(|k| k.starts_with(prefix))
+            || Key::ALL
+                .iter()
+                .any(|k| self.reads_key(*k) && k.name().starts_with(prefix))
     }
 
     /// The keys read, normalised and sorted.
     pub fn iter(&self) -> impl Iterator<Item = &str> {
-        self.keys.iter().map(String::as_str)
+        let mut all: Vec<&str> = Key::ALL
+            .iter()
+            .filter(|k| self.reads_key(**k))
+            .map(|k| k.name())
+            .chain(self.keys.iter().map(String::as_str))
+            .collect();
+        all.sort_unstable();
+        all.into_iter()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.keys.is_empty()
+        self.known == 0 && self.keys.is_empty()
     }
 
-    /// Adds a normalised key.
-    pub(crate) fn add_normalized(&mut self, key: &str) {
-        if let Err(at) = self.keys.binary_search_by(|k| k.as_str().cmp(key)) {
-            self.keys.insert(at, key.to_owned());
+    /// Adds a key.
+    pub(crate) fn add(&mut self, key: &KeyId) {
+        match key {
+            KeyId::Known(k) => self.known |= k.bit(),
+            KeyId::Named(name) => {
+                if let Err(at) = self.keys.binary_search_by(|k| k.as_str().cmp(name)) {
+                    self.keys.insert(at, name.to_string());
+                }
+            }
         }
     }
 
@@ -53,18 +80,18 @@ impl KeySet {
         if let Some(r) = &st.resource {
             for p in &r.patterns {
                 for key in p.pattern.variable_keys() {
-                    self.add_normalized(key);
+                    self.add(key);
                 }
                 if let Some(alias) = &p.bucket_alias {
                     for key in alias.variable_keys() {
-                        self.add_normalized(key);
+                        self.add(key);
                     }
                 }
             }
         }
         for c in &st.conditions {
             for key in c.read_keys() {
-                self.add_normalized(key);
+                self.add(key);
             }
         }
     }
@@ -90,15 +117,14 @@ fn same_key(normalized: &str, key: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::values::normalize_key;
 
     #[test]
     fn reads_compares_as_normalisation_does() {
         let mut s = KeySet::new();
         for k in ["aws:SourceIp", "s3:ExistingObjectTag/Team", "jwt:sub"] {
-            s.add_normalized(&normalize_key(k));
+            s.add(&KeyId::of(k));
         }
-        s.add_normalized("aws:sourceip");
+        s.add(&KeyId::of("aws:sourceip"));
         assert_eq!(
             s.iter().collect::<Vec<_>>(),
             ["aws:sourceip", "jwt:sub", "s3:existingobjecttag/Team"]
@@ -111,6 +137,9 @@ mod tests {
         assert!(s.reads("JWT:SUB"));
         assert!(s.reads_any_in("jwt:"));
         assert!(!s.reads_any_in("ldap:"));
+        assert!(s.reads_any_in("aws:"));
+        assert!(s.reads_key(Key::AwsSourceIp));
+        assert!(!s.reads_key(Key::AwsUsername));
         assert!(!KeySet::new().reads("aws:sourceip"));
     }
 

@@ -12,16 +12,113 @@
 //! Every key is multi-valued (`aws:groups`, `s3:RequestObjectTagKeys`). A key with no values is
 //! treated as absent.
 
-use std::collections::BTreeMap;
+use std::borrow::Cow;
+use std::net::IpAddr;
+use std::sync::OnceLock;
 
-/// Condition values for one request. Build it with [`ConditionValues::insert`] / [`ConditionValues::with`].
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+use crate::key::{Key, KeyId};
+
+/// Condition values for one request. Build it with [`ConditionValues::insert`] / [`ConditionValues::with`],
+/// or, on the request path, with the [`Key`] methods ([`ConditionValues::insert_key`],
+/// [`ConditionValues::set_source_ip`], [`ConditionValues::set_current_time`], ...), which neither
+/// look the key up nor, for typed values, format them unless a condition compares their text.
+#[derive(Debug, Clone, Default)]
 pub struct ConditionValues {
-    map: BTreeMap<String, Vec<String>>,
+    /// Known keys, each at most once.
+    known: Vec<(Key, Entry)>,
+    /// Other keys by normalised name, each at most once.
+    named: Vec<(Box<str>, Vec<String>)>,
+}
+
+impl PartialEq for ConditionValues {
+    /// Equal when every key has the same values, however they were inserted.
+    fn eq(&self, other: &Self) -> bool {
+        self.len() == other.len() && self.iter().eq(other.iter())
+    }
+}
+
+impl Eq for ConditionValues {}
+
+/// The values of one key: text, or a typed value whose text is made on first use.
+#[derive(Debug, Clone)]
+pub(crate) enum Entry {
+    Text(Vec<String>),
+    /// One value, borrowed when it is a constant (`AWS4-HMAC-SHA256`, `REST-HEADER`).
+    One(Cow<'static, str>, OnceLock<Vec<String>>),
+    Ip(IpAddr, OnceLock<Vec<String>>),
+    /// `epoch`: shown as Unix seconds (`aws:EpochTime`), else as RFC 3339 (`aws:CurrentTime`).
+    Time {
+        at: OffsetDateTime,
+        epoch: bool,
+        text: OnceLock<Vec<String>>,
+    },
+}
+
+impl PartialEq for Entry {
+    /// Typed values compare by value, whether or not their text was made.
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (Entry::Ip(a, _), Entry::Ip(b, _)) => a == b,
+            (Entry::One(a, _), Entry::One(b, _)) => a == b,
+            (
+                Entry::Time {
+                    at: a, epoch: x, ..
+                },
+                Entry::Time {
+                    at: b, epoch: y, ..
+                },
+            ) => a == b && x == y,
+            _ => self.texts() == other.texts(),
+        }
+    }
+}
+
+impl Eq for Entry {}
+
+impl Entry {
+    fn texts(&self) -> &[String] {
+        match self {
+            Entry::Text(v) => v,
+            Entry::One(s, text) => text.get_or_init(|| vec![s.to_string()]),
+            Entry::Ip(ip, text) => text.get_or_init(|| vec![ip.to_string()]),
+            Entry::Time { at, epoch, text } => text.get_or_init(|| {
+                let shown = if *epoch {
+                    at.unix_timestamp().to_string()
+                } else {
+                    // Formatting a valid UTC date as RFC 3339 fails only for years past 9999.
+                    at.format(&Rfc3339).unwrap_or_default()
+                };
+                vec![shown]
+            }),
+        }
+    }
+}
+
+/// A key's values as evaluation sees them: typed when they were set typed.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Found<'a> {
+    Text(&'a [String]),
+    One(&'a str, &'a Entry),
+    Ip(IpAddr, &'a Entry),
+    /// Unix nanoseconds, as [`crate::condition`] reads a date (`aws:EpochTime` whole seconds).
+    Date(i128, &'a Entry),
+}
+
+impl<'a> Found<'a> {
+    pub(crate) fn texts(self) -> &'a [String] {
+        match self {
+            Found::Text(v) => v,
+            Found::One(_, e) | Found::Ip(_, e) | Found::Date(_, e) => e.texts(),
+        }
+    }
 }
 
 static EMPTY: ConditionValues = ConditionValues {
-    map: BTreeMap::new(),
+    known: Vec::new(),
+    named: Vec::new(),
 };
 
 /// Keys whose name after this (lower-case) prefix is a case-sensitive tag name.
@@ -48,12 +145,43 @@ impl ConditionValues {
         &EMPTY
     }
 
+    fn known_mut(&mut self, key: Key) -> Option<&mut Entry> {
+        self.known
+            .iter_mut()
+            .find(|(k, _)| *k == key)
+            .map(|(_, e)| e)
+    }
+
+    fn put_known(&mut self, key: Key, entry: Entry) {
+        match self.known_mut(key) {
+            Some(e) => *e = entry,
+            None => self.known.push((key, entry)),
+        }
+    }
+
     /// Appends one value to `key`.
     pub fn insert(&mut self, key: &str, value: impl Into<String>) -> &mut Self {
-        self.map
-            .entry(normalize_key(key))
-            .or_default()
-            .push(value.into());
+        match KeyId::of(key) {
+            KeyId::Known(k) => return self.insert_key(k, value),
+            KeyId::Named(name) => match self.named.iter_mut().find(|(n, _)| *n == name) {
+                Some((_, v)) => v.push(value.into()),
+                None => self.named.push((name, vec![value.into()])),
+            },
+        }
+        self
+    }
+
+    /// Appends one value to the known `key`.
+    pub fn insert_key(&mut self, key: Key, value: impl Into<String>) -> &mut Self {
+        match self.known_mut(key) {
+            Some(Entry::Text(v)) => v.push(value.into()),
+            Some(e) => {
+                let mut v = e.texts().to_vec();
+                v.push(value.into());
+                *e = Entry::Text(v);
+            }
+            None => self.known.push((key, Entry::Text(vec![value.into()]))),
+        }
         self
     }
 
@@ -63,16 +191,81 @@ impl ConditionValues {
         I: IntoIterator<Item = S>,
         S: Into<String>,
     {
-        self.map.insert(
-            normalize_key(key),
-            values.into_iter().map(Into::into).collect(),
+        match KeyId::of(key) {
+            KeyId::Known(k) => return self.set_key(k, values),
+            KeyId::Named(name) => {
+                let values: Vec<String> = values.into_iter().map(Into::into).collect();
+                match self.named.iter_mut().find(|(n, _)| *n == name) {
+                    Some((_, v)) => *v = values,
+                    None => self.named.push((name, values)),
+                }
+            }
+        }
+        self
+    }
+
+    /// Replaces all values of the known `key`.
+    pub fn set_key<I, S>(&mut self, key: Key, values: I) -> &mut Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        let values = values.into_iter().map(Into::into).collect();
+        self.put_known(key, Entry::Text(values));
+        self
+    }
+
+    /// Replaces all values of the known `key` with one value: a constant is not copied, an owned
+    /// text is moved in.
+    pub fn set_one(&mut self, key: Key, value: impl Into<Cow<'static, str>>) -> &mut Self {
+        self.put_known(key, Entry::One(value.into(), OnceLock::new()));
+        self
+    }
+
+    /// Sets `aws:SourceIp` (IPv4-mapped IPv6 addresses as IPv4); shown as text only if a
+    /// condition compares it as text.
+    pub fn set_source_ip(&mut self, ip: IpAddr) -> &mut Self {
+        self.put_known(
+            Key::AwsSourceIp,
+            Entry::Ip(ip.to_canonical(), OnceLock::new()),
         );
+        self
+    }
+
+    /// Sets `aws:CurrentTime` (RFC 3339 text, made only if a condition compares it as text).
+    pub fn set_current_time(&mut self, at: OffsetDateTime) -> &mut Self {
+        let entry = Entry::Time {
+            at,
+            epoch: false,
+            text: OnceLock::new(),
+        };
+        self.put_known(Key::AwsCurrentTime, entry);
+        self
+    }
+
+    /// Sets `aws:EpochTime` (whole Unix seconds).
+    pub fn set_epoch_time(&mut self, at: OffsetDateTime) -> &mut Self {
+        let entry = Entry::Time {
+            at,
+            epoch: true,
+            text: OnceLock::new(),
+        };
+        self.put_known(Key::AwsEpochTime, entry);
         self
     }
 
     /// Removes `key`.
     pub fn remove(&mut self, key: &str) -> &mut Self {
-        self.map.remove(&normalize_key(key));
+        match KeyId::of(key) {
+            KeyId::Known(k) => return self.remove_key(k),
+            KeyId::Named(name) => self.named.retain(|(n, _)| *n != name),
+        }
+        self
+    }
+
+    /// Removes the known `key`.
+    pub fn remove_key(&mut self, key: Key) -> &mut Self {
+        self.known.retain(|(k, _)| *k != key);
         self
     }
 
@@ -84,34 +277,62 @@ impl ConditionValues {
 
     /// All values of `key`, `None` when absent or empty.
     pub fn get(&self, key: &str) -> Option<&[String]> {
-        self.get_normalized(&normalize_key(key))
+        self.find(&KeyId::of(key)).map(Found::texts)
     }
 
-    pub(crate) fn get_normalized(&self, key: &str) -> Option<&[String]> {
-        self.map
-            .get(key)
-            .map(Vec::as_slice)
-            .filter(|v| !v.is_empty())
+    /// The values of `key`, `None` when absent or empty.
+    pub(crate) fn find(&self, key: &KeyId) -> Option<Found<'_>> {
+        match key {
+            KeyId::Known(k) => {
+                let (_, e) = self.known.iter().find(|(x, _)| x == k)?;
+                Some(match e {
+                    Entry::Text(v) if v.is_empty() => return None,
+                    Entry::Text(v) => Found::Text(v),
+                    Entry::One(s, _) => Found::One(s, e),
+                    Entry::Ip(ip, _) => Found::Ip(*ip, e),
+                    Entry::Time {
+                        at, epoch: true, ..
+                    } => Found::Date(i128::from(at.unix_timestamp()) * 1_000_000_000, e),
+                    Entry::Time { at, .. } => Found::Date(at.unix_timestamp_nanos(), e),
+                })
+            }
+            KeyId::Named(name) => self
+                .named
+                .iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, v)| v.as_slice())
+                .filter(|v| !v.is_empty())
+                .map(Found::Text),
+        }
     }
 
-    pub(crate) fn first_normalized(&self, key: &str) -> Option<&str> {
-        self.get_normalized(key)
-            .and_then(|v| v.first())
-            .map(String::as_str)
+    /// The first value of `key` as text.
+    pub(crate) fn first(&self, key: &KeyId) -> Option<&str> {
+        match self.find(key)? {
+            Found::One(s, _) => Some(s),
+            f => f.texts().first().map(String::as_str),
+        }
     }
 
     /// Every key (normalised) with its values, in key order.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &[String])> {
-        self.map.iter().map(|(k, v)| (k.as_str(), v.as_slice()))
+        let mut all: Vec<(&str, &[String])> = self
+            .known
+            .iter()
+            .map(|(k, e)| (k.name(), e.texts()))
+            .chain(self.named.iter().map(|(n, v)| (&**n, v.as_slice())))
+            .collect();
+        all.sort_by(|a, b| a.0.cmp(b.0));
+        all.into_iter()
     }
 
     /// Number of keys.
     pub fn len(&self) -> usize {
-        self.map.len()
+        self.known.len() + self.named.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.map.is_empty()
+        self.len() == 0
     }
 }
 
@@ -127,6 +348,37 @@ mod tests {
         assert_eq!(v.get("AWS:SOURCEIP").unwrap(), ["10.0.0.1"]);
         assert!(v.get("s3:existingobjecttag/Security").is_some());
         assert!(v.get("s3:existingobjecttag/security").is_none());
+    }
+
+    #[test]
+    fn typed_values_show_as_text_when_asked() {
+        let at = OffsetDateTime::from_unix_timestamp(1_700_000_000).unwrap();
+        let mut v = ConditionValues::new();
+        v.set_source_ip("::ffff:10.1.2.3".parse().unwrap())
+            .set_current_time(at)
+            .set_epoch_time(at)
+            .set_one(Key::S3AuthType, "REST-HEADER")
+            .set_one(Key::AwsUsername, String::from("bob"));
+        assert_eq!(v.get("s3:authType").unwrap(), ["REST-HEADER"]);
+        assert_eq!(v.get("aws:username").unwrap(), ["bob"]);
+        v.remove_key(Key::S3AuthType).remove_key(Key::AwsUsername);
+        assert_eq!(v.get("aws:SourceIp").unwrap(), ["10.1.2.3"]);
+        assert_eq!(v.get("aws:currenttime").unwrap(), ["2023-11-14T22:13:20Z"]);
+        assert_eq!(v.get("AWS:EpochTime").unwrap(), ["1700000000"]);
+        let text = ConditionValues::new()
+            .with("aws:SourceIp", "10.1.2.3")
+            .with("aws:CurrentTime", "2023-11-14T22:13:20Z")
+            .with("aws:EpochTime", "1700000000");
+        assert_eq!(
+            v.iter().collect::<Vec<_>>(),
+            text.iter().collect::<Vec<_>>()
+        );
+        // Appending to a typed key keeps its value.
+        v.insert("aws:SourceIp", "10.9.9.9");
+        assert_eq!(v.get("aws:SourceIp").unwrap(), ["10.1.2.3", "10.9.9.9"]);
+        v.remove("aws:sourceip");
+        assert!(v.get("aws:SourceIp").is_none());
+        assert_eq!(v.len(), 2);
     }
 
     #[test]

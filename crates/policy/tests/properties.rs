@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use proptest::prelude::*;
 use strongbox_policy::{
-    Action, ConditionValues, Decision, Parent, Policy, PolicySet, Request, evaluate_session,
+    Action, ConditionValues, Decision, Key, Parent, Policy, PolicySet, Request, evaluate_session,
 };
 
 const ACTIONS: &[&str] = &[
@@ -249,6 +249,50 @@ proptest! {
         for key in set.reads().iter() {
             prop_assert!(stmts.iter().any(|s| s.to_ascii_lowercase().contains(key)), "{key} read but not named");
         }
+    }
+
+    /// Large sets are evaluated through a per-action, per-bucket index of their statements: it
+    /// must decide exactly as visiting every statement in order does, naming the same statement.
+    #[test]
+    fn the_statement_index_decides_as_a_full_scan(
+        stmts in prop::collection::vec(any_statement(), 8..24),
+        r in request(),
+        odd_bucket in prop::sample::select(&["b1/x", "b2/x*", "bob/", "b"][..]),
+        use_odd in any::<bool>(),
+    ) {
+        let ctxs = contexts();
+        let set = set_of(&stmts);
+        let bucket = if use_odd { odd_bucket } else { r.bucket };
+        let req = Request::new(r.action, bucket, r.object, &ctxs[r.ctx]);
+        prop_assert_eq!(set.evaluate(&req), set.evaluate_scanning_all(&req));
+    }
+
+    /// The server sets `aws:SourceIp` and `aws:CurrentTime` typed (text made only on demand):
+    /// every decision is the one the same values given as text make.
+    #[test]
+    fn typed_values_decide_as_text(
+        stmts in prop::collection::vec(any_statement(), 0..12),
+        r in request(),
+    ) {
+        let text = &contexts()[r.ctx];
+        let mut typed = text.clone();
+        if let Some(ip) = text.get("aws:SourceIp") {
+            typed.set_source_ip(ip[0].parse().unwrap());
+        }
+        if let Some(at) = text.get("aws:CurrentTime") {
+            let at = time::OffsetDateTime::parse(&at[0], &time::format_description::well_known::Rfc3339).unwrap();
+            typed.set_current_time(at);
+        }
+        for key in [Key::AwsUsername, Key::AwsSecureTransport] {
+            if let Some([one]) = text.get(key.name()) {
+                typed.set_one(key, one.clone());
+            }
+        }
+        prop_assert_eq!(&typed, text);
+        let set = set_of(&stmts);
+        let a = set.evaluate(&Request::new(r.action, r.bucket, r.object, text));
+        let b = set.evaluate(&Request::new(r.action, r.bucket, r.object, &typed));
+        prop_assert_eq!(a, b);
     }
 
     #[test]

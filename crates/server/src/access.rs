@@ -17,7 +17,7 @@ use s3s::dto::{
 use s3s::path::S3Path;
 use s3s::{S3Error, S3ErrorCode, S3Request, S3Result};
 use strongbox_iam::IamSnapshot;
-use strongbox_policy::{ConditionValues, Request};
+use strongbox_policy::{ConditionValues, Key, Request};
 use time::OffsetDateTime;
 
 use crate::authz::context::{AuthStyle, RequestFacts, Who, condition_values_for, query_pairs};
@@ -187,7 +187,7 @@ impl Access {
         let mut pending = take_pending(req, op)?;
         for (key, value) in extra {
             if let Some(value) = value {
-                pending.values.insert(key.name(), *value);
+                pending.values.insert_key(key.key(), *value);
             }
         }
         let rule = pending.rule;
@@ -311,7 +311,11 @@ impl S3Access for Access {
                 let versioned;
                 let values = match &object.version_id {
                     Some(v) => {
-                        versioned = pending.values.clone().with("s3:versionid", v.as_str());
+                        versioned = {
+                            let mut with_version = pending.values.clone();
+                            with_version.insert_key(Key::S3VersionId, v.as_str());
+                            with_version
+                        };
                         &versioned
                     }
                     None => &pending.values,

@@ -19,7 +19,8 @@ use base64::Engine;
 
 use crate::action::ActionSet;
 use crate::glob::Pattern;
-use crate::values::{ConditionValues, normalize_key};
+use crate::key::KeyId;
+use crate::values::{ConditionValues, Found};
 pub(crate) use keys::validate_key;
 use scalar::{Cidr, parse_bool, parse_date, parse_ip, parse_number};
 
@@ -87,7 +88,7 @@ pub(crate) struct Condition {
     qualifier: Qualifier,
     if_exists: bool,
     negated: bool,
-    key: String,
+    key: KeyId,
     test: Test,
 }
 
@@ -198,7 +199,7 @@ pub(crate) fn compile(
         qualifier,
         if_exists,
         negated,
-        key: normalize_key(key),
+        key: KeyId::of(key),
         test,
     })
 }
@@ -228,22 +229,21 @@ impl Condition {
         }
     }
 
-    /// The normalised keys evaluation reads: the condition's key and the variables of its
-    /// string values.
-    pub(crate) fn read_keys(&self) -> impl Iterator<Item = &str> {
+    /// The keys evaluation reads: the condition's key and the variables of its string values.
+    pub(crate) fn read_keys(&self) -> impl Iterator<Item = &KeyId> {
         let patterns = match &self.test {
             Test::Str(ps) | Test::StrIgnoreCase(ps) => ps.as_slice(),
             _ => &[],
         };
-        std::iter::once(self.key.as_str()).chain(patterns.iter().flat_map(Pattern::variable_keys))
+        std::iter::once(&self.key).chain(patterns.iter().flat_map(Pattern::variable_keys))
     }
 
     pub(crate) fn evaluate(&self, ctx: &ConditionValues) -> bool {
-        let values = ctx.get_normalized(&self.key);
+        let found = ctx.find(&self.key);
         if let Test::Null(want_absent) = self.test {
-            return values.is_none() == want_absent;
+            return found.is_none() == want_absent;
         }
-        let Some(values) = values else {
+        let Some(found) = found else {
             return self.if_exists
                 || match self.qualifier {
                     Qualifier::ForAllValues => true,
@@ -251,6 +251,18 @@ impl Condition {
                     Qualifier::None => self.negated,
                 };
         };
+        // A typed value is one value: every qualifier reduces to "it matches" (negated: not).
+        match (&self.test, found) {
+            (Test::Ip(nets), Found::Ip(ip, _)) => {
+                return nets.iter().any(|n| n.contains(ip)) != self.negated;
+            }
+            (Test::Date(cmp, ds), Found::Date(at, _)) => {
+                return ds.iter().any(|d| cmp.holds(at, *d)) != self.negated;
+            }
+            (_, Found::One(v, _)) => return self.value_matches(v, ctx) != self.negated,
+            _ => {}
+        }
+        let values = found.texts();
         let m = |v: &String| self.value_matches(v, ctx);
         match (self.qualifier, self.negated) {
             (Qualifier::None | Qualifier::ForAnyValue, false) => values.iter().any(m),

@@ -226,3 +226,79 @@ fn refuses_bad_conditions() {
     }
     assert!(compile("StringEquals", "s3:prefix", &[], &s3).is_err());
 }
+
+/// `aws:SourceIp`, `aws:CurrentTime` and `aws:EpochTime` set typed (as the server does) decide
+/// every operator exactly as the same values set as text.
+#[test]
+fn typed_values_decide_as_their_text() {
+    let ips = ["10.1.2.3", "::ffff:10.1.2.3", "2001:db8::7", "192.0.2.1"];
+    let ip_conds = [
+        cond("IpAddress", "aws:SourceIp", &["10.0.0.0/8"]),
+        cond(
+            "NotIpAddress",
+            "aws:SourceIp",
+            &["10.0.0.0/8", "2001:db8::/32"],
+        ),
+        cond("ForAnyValue:IpAddress", "aws:SourceIp", &["192.0.2.0/24"]),
+        cond("ForAllValues:NotIpAddress", "aws:SourceIp", &["10.0.0.0/8"]),
+        cond("IpAddressIfExists", "aws:SourceIp", &["2001:db8::/32"]),
+        cond("StringEquals", "aws:SourceIp", &["10.1.2.3"]),
+        cond("StringLike", "aws:SourceIp", &["2001:*"]),
+        cond("Null", "aws:SourceIp", &["false"]),
+    ];
+    for ip in ips {
+        let mut typed = ConditionValues::new();
+        typed.set_source_ip(ip.parse().unwrap());
+        let text = ctx(
+            "aws:SourceIp",
+            &[&ip
+                .parse::<std::net::IpAddr>()
+                .unwrap()
+                .to_canonical()
+                .to_string()],
+        );
+        for c in &ip_conds {
+            assert_eq!(c.evaluate(&typed), c.evaluate(&text), "{c:?} {ip}");
+        }
+    }
+    let times = [1_577_836_799, 1_577_836_800, 1_577_836_801, 1_700_000_000];
+    let time_conds = [
+        cond(
+            "DateGreaterThan",
+            "aws:CurrentTime",
+            &["2020-01-01T00:00:00Z"],
+        ),
+        cond(
+            "DateLessThanEquals",
+            "aws:CurrentTime",
+            &["2020-01-01T00:00:00Z"],
+        ),
+        cond(
+            "DateNotEquals",
+            "aws:CurrentTime",
+            &["2020-01-01T00:00:00Z"],
+        ),
+        cond("ForAllValues:DateEquals", "aws:EpochTime", &["1577836800"]),
+        cond("DateGreaterThanEquals", "aws:EpochTime", &["2020-01-01"]),
+        cond("NumericLessThan", "aws:EpochTime", &["1577836801"]),
+        cond("StringLike", "aws:CurrentTime", &["2020-*"]),
+        cond("StringEquals", "aws:EpochTime", &["1577836800"]),
+    ];
+    for secs in times {
+        // Sub-second precision: `aws:CurrentTime` keeps it, `aws:EpochTime` drops it.
+        let at = time::OffsetDateTime::from_unix_timestamp(secs).unwrap()
+            + time::Duration::milliseconds(250);
+        let mut typed = ConditionValues::new();
+        typed.set_current_time(at).set_epoch_time(at);
+        let mut text = ConditionValues::new();
+        text.insert(
+            "aws:CurrentTime",
+            at.format(&time::format_description::well_known::Rfc3339)
+                .unwrap(),
+        )
+        .insert("aws:EpochTime", secs.to_string());
+        for c in &time_conds {
+            assert_eq!(c.evaluate(&typed), c.evaluate(&text), "{c:?} {secs}");
+        }
+    }
+}

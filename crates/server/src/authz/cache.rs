@@ -49,6 +49,10 @@ struct Sets {
 pub struct PolicyCache {
     docs: RwLock<HashMap<DocKey, Compiled>>,
     sets: RwLock<Sets>,
+    /// One-policy sets (embedded, session and bucket policies), by the text they hold: a set
+    /// carries the statement index built on its first evaluation, so it is kept, not rebuilt per
+    /// request.
+    singles: RwLock<HashMap<DocKey, (Arc<str>, Arc<PolicySet>)>>,
 }
 
 impl std::fmt::Debug for PolicyCache {
@@ -80,6 +84,29 @@ impl PolicyCache {
         }
         docs.insert(key, (Arc::from(text), Arc::clone(&policy)));
         Ok(policy)
+    }
+
+    /// A set holding only the compiled form of `text` (known as `key`), named `name`.
+    pub fn single_set(
+        &self,
+        key: DocKey,
+        text: &str,
+        parse: fn(&[u8]) -> Result<Policy, PolicyError>,
+        name: &'static str,
+    ) -> Result<Arc<PolicySet>, CompileError> {
+        if let Some((cached, set)) = read(&self.singles).get(&key)
+            && **cached == *text
+        {
+            return Ok(Arc::clone(set));
+        }
+        let policy = self.compile(key.clone(), text, parse)?;
+        let set = Arc::new(PolicySet::single(name, policy));
+        let mut singles = write(&self.singles);
+        if singles.len() >= MAX_ENTRIES {
+            singles.clear();
+        }
+        singles.insert(key, (Arc::from(text), Arc::clone(&set)));
+        Ok(set)
     }
 
     /// The merged set of the named policies `names` as of `snapshot` (names without a document
@@ -153,6 +180,33 @@ mod tests {
         assert!(!Arc::ptr_eq(&a, &c));
         let err = cache.compile(k(), "{", Policy::parse).unwrap_err();
         assert_eq!(err.what, k());
+    }
+
+    #[test]
+    fn a_single_set_is_kept_per_text_and_an_edit_takes_effect() {
+        use strongbox_policy::{Action, ConditionValues, Request};
+        let cache = PolicyCache::default();
+        let k = || DocKey::Bucket("b".into());
+        let values = ConditionValues::new();
+        let get = Request::new(Action::GetObject, "b", Some("k"), &values);
+        let a = cache
+            .single_set(k(), DOC, Policy::parse, "bucket-policy")
+            .unwrap();
+        let b = cache
+            .single_set(k(), DOC, Policy::parse, "bucket-policy")
+            .unwrap();
+        assert!(Arc::ptr_eq(&a, &b));
+        assert!(a.evaluate(&get).is_allowed());
+        let c = cache
+            .single_set(k(), DOC2, Policy::parse, "bucket-policy")
+            .unwrap();
+        assert!(!Arc::ptr_eq(&a, &c));
+        assert!(!c.evaluate(&get).is_allowed());
+        assert!(
+            cache
+                .single_set(k(), "{", Policy::parse, "bucket-policy")
+                .is_err()
+        );
     }
 
     #[test]

@@ -8,70 +8,46 @@
 //! - S3 header keys (`s3:x-amz-content-sha256`, encryption, storage class, object lock) are set when
 //!   the header is present; the operation's own keys come from its row in [`super::table`].
 
-use std::cell::RefCell;
-use std::net::IpAddr;
 use std::sync::LazyLock;
 
 use http::header::{HeaderName, REFERER, USER_AGENT};
 use http::{HeaderMap, Uri};
 use strongbox_iam::IamSnapshot;
-use strongbox_policy::{ConditionValues, KeySet};
+use strongbox_policy::{ConditionValues, Key, KeySet};
 use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
 
 use super::table::{OpKey, Rule};
 use crate::http::ConnectionInfo;
 use crate::identity::{Identity, Principal, percent_decode};
 
 /// Headers whose value becomes an `s3:` condition key of the same meaning.
-const HEADER_KEYS: &[(&str, &str)] = &[
-    ("x-amz-content-sha256", "s3:x-amz-content-sha256"),
-    (
-        "x-amz-server-side-encryption",
-        "s3:x-amz-server-side-encryption",
-    ),
+const HEADER_KEYS: &[(&str, Key)] = &[
+    ("x-amz-content-sha256", Key::S3ContentSha256),
+    ("x-amz-server-side-encryption", Key::S3ServerSideEncryption),
     (
         "x-amz-server-side-encryption-customer-algorithm",
-        "s3:x-amz-server-side-encryption-customer-algorithm",
+        Key::S3SseCustomerAlgorithm,
     ),
     (
         "x-amz-server-side-encryption-aws-kms-key-id",
-        "s3:x-amz-server-side-encryption-aws-kms-key-id",
+        Key::S3SseKmsKeyId,
     ),
-    ("x-amz-storage-class", "s3:x-amz-storage-class"),
-    ("x-amz-object-lock-mode", "s3:object-lock-mode"),
+    ("x-amz-storage-class", Key::S3StorageClass),
+    ("x-amz-object-lock-mode", Key::S3ObjectLockMode),
     (
         "x-amz-object-lock-retain-until-date",
-        "s3:object-lock-retain-until-date",
+        Key::S3ObjectLockRetainUntilDate,
     ),
-    ("x-amz-object-lock-legal-hold", "s3:object-lock-legal-hold"),
+    ("x-amz-object-lock-legal-hold", Key::S3ObjectLockLegalHold),
 ];
 
 /// [`HEADER_KEYS`] with parsed header names (a lookup by `HeaderName` skips parsing the name).
-static HEADER_NAMES: LazyLock<Vec<(HeaderName, &'static str)>> = LazyLock::new(|| {
+static HEADER_NAMES: LazyLock<Vec<(HeaderName, Key)>> = LazyLock::new(|| {
     HEADER_KEYS
         .iter()
         .map(|(name, key)| (HeaderName::from_static(name), *key))
         .collect()
 });
-
-thread_local! {
-    /// The last peer address formatted on this thread: a connection's requests share it.
-    static LAST_IP: RefCell<Option<(IpAddr, String)>> = const { RefCell::new(None) };
-}
-
-/// `ip` as `aws:SourceIp` shows it (IPv4-mapped IPv6 as IPv4).
-fn source_ip(ip: IpAddr) -> String {
-    let ip = ip.to_canonical();
-    LAST_IP.with_borrow_mut(|last| match last {
-        Some((cached, text)) if *cached == ip => text.clone(),
-        _ => {
-            let text = ip.to_string();
-            *last = Some((ip, text.clone()));
-            text
-        }
-    })
-}
 
 /// Who the policy variables describe.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -108,7 +84,7 @@ impl Who {
             }
             Principal::Authenticated(identity) => identity,
         };
-        let want_groups = wanted.wants("aws:groups");
+        let want_groups = wanted.wants(Key::AwsGroups);
         let want_claims = wanted.wants_any_in("jwt:") || wanted.wants_any_in("ldap:");
         let enabled_groups = |user: &str| -> Vec<String> {
             if !want_groups {
@@ -270,9 +246,20 @@ pub enum Wanted<'a> {
 }
 
 impl Wanted<'_> {
-    /// Whether the value of `key` is read.
+    /// Whether the value of the known `key` is read (a bit test per set).
     #[must_use]
-    pub fn wants(self, key: &str) -> bool {
+    pub fn wants(self, key: Key) -> bool {
+        match self {
+            Self::All => true,
+            Self::Read(a, b) => {
+                a.is_some_and(|s| s.reads_key(key)) || b.is_some_and(|s| s.reads_key(key))
+            }
+        }
+    }
+
+    /// Whether the value of `key`, by name (a `jwt:` claim), is read.
+    #[must_use]
+    pub fn wants_name(self, key: &str) -> bool {
         match self {
             Self::All => true,
             Self::Read(a, b) => a.is_some_and(|s| s.reads(key)) || b.is_some_and(|s| s.reads(key)),
@@ -319,63 +306,67 @@ pub fn condition_values_for(
             .map(|(_, v)| v.as_str())
     };
 
-    if v.wants("aws:CurrentTime")
-        && let Ok(now) = facts.now.format(&Rfc3339)
-    {
-        v.insert("aws:CurrentTime", now);
+    // Typed: shown as text only if a condition compares the text.
+    if v.wants(Key::AwsCurrentTime) {
+        v.values.set_current_time(facts.now);
     }
-    if v.wants("aws:EpochTime") {
-        v.insert("aws:EpochTime", facts.now.unix_timestamp().to_string());
+    if v.wants(Key::AwsEpochTime) {
+        v.values.set_epoch_time(facts.now);
     }
     if let Some(conn) = facts.connection {
-        if v.wants("aws:SourceIp") {
-            v.insert("aws:SourceIp", source_ip(conn.peer.ip()));
+        if v.wants(Key::AwsSourceIp) {
+            v.values.set_source_ip(conn.peer.ip());
         }
-        v.insert(
-            "aws:SecureTransport",
+        v.one(
+            Key::AwsSecureTransport,
             if conn.tls { "true" } else { "false" },
         );
     }
-    if let Some(ua) = header(&USER_AGENT) {
-        v.insert("aws:UserAgent", ua);
+    if v.wants(Key::AwsUserAgent)
+        && let Some(ua) = header(&USER_AGENT)
+    {
+        v.insert(Key::AwsUserAgent, ua);
     }
-    if let Some(referer) = header(&REFERER) {
-        v.insert("aws:Referer", referer);
+    if v.wants(Key::AwsReferer)
+        && let Some(referer) = header(&REFERER)
+    {
+        v.insert(Key::AwsReferer, referer);
     }
 
     match facts.auth {
         AuthStyle::Anonymous => {}
         AuthStyle::Header { v4 } => {
-            v.insert("s3:signatureversion", signature_version(v4));
-            v.insert("s3:authType", "REST-HEADER");
+            v.one(Key::S3SignatureVersion, signature_version(v4));
+            v.one(Key::S3AuthType, "REST-HEADER");
         }
         AuthStyle::Query { v4, signed_at } => {
-            v.insert("s3:signatureversion", signature_version(v4));
-            v.insert("s3:authType", "REST-QUERY-STRING");
+            v.one(Key::S3SignatureVersion, signature_version(v4));
+            v.one(Key::S3AuthType, "REST-QUERY-STRING");
             if let Some(at) = signed_at
-                && v.wants("s3:signatureAge")
+                && v.wants(Key::S3SignatureAge)
             {
                 let age = (facts.now - at).whole_milliseconds().max(0);
-                v.insert("s3:signatureAge", age.to_string());
+                v.insert(Key::S3SignatureAge, age.to_string());
             }
         }
         AuthStyle::PostForm => {
-            v.insert("s3:authType", "POST");
+            v.one(Key::S3AuthType, "POST");
         }
     }
 
     for (name, key) in HEADER_NAMES.iter() {
-        if v.wants(key)
+        if v.wants(*key)
             && let Some(value) = header(name)
         {
-            v.insert(key, value);
+            v.insert(*key, value);
         }
     }
-    for key in rule.keys {
-        if !v.wants(key.name()) {
+    for op_key in rule.keys {
+        let key = op_key.key();
+        if !v.wants(key) {
             continue;
         }
-        let value = match key {
+        let value = match op_key {
             OpKey::Prefix => query("prefix"),
             OpKey::Delimiter => query("delimiter"),
             OpKey::MaxKeys => query("max-keys"),
@@ -392,26 +383,31 @@ pub fn condition_values_for(
             OpKey::LocationConstraint => None,
         };
         if let Some(value) = value {
-            v.insert(key.name(), value);
+            v.insert(key, value);
         }
     }
 
     for (key, values) in &who.jwt {
-        v.set(key, values.iter().map(String::as_str));
+        if v.wanted.wants_name(key) {
+            v.values.set(key, values.iter().map(String::as_str));
+        }
     }
     // Identity keys last, replacing anything: the request cannot speak for the principal.
-    v.set("aws:principaltype", [who.principal_type]);
+    v.one(Key::AwsPrincipalType, who.principal_type);
     match &who.username {
         Some(user) => {
-            v.set("aws:username", [user.as_str()]);
-            v.set("aws:userid", [user.as_str()]);
+            for key in [Key::AwsUsername, Key::AwsUserId] {
+                if v.wants(key) {
+                    v.values.set_one(key, user.clone());
+                }
+            }
         }
         None => {
-            v.remove("aws:username");
-            v.remove("aws:userid");
+            v.values.remove_key(Key::AwsUsername);
+            v.values.remove_key(Key::AwsUserId);
         }
     }
-    v.set("aws:groups", who.groups.iter().map(String::as_str));
+    v.set(Key::AwsGroups, who.groups.iter().map(String::as_str));
     v.values
 }
 
@@ -422,24 +418,27 @@ struct Values<'a> {
 }
 
 impl Values<'_> {
-    fn wants(&self, key: &str) -> bool {
+    fn wants(&self, key: Key) -> bool {
         self.wanted.wants(key)
     }
 
-    fn insert(&mut self, key: &str, value: impl Into<String>) {
+    fn insert(&mut self, key: Key, value: impl Into<String>) {
         if self.wants(key) {
-            self.values.insert(key, value);
+            self.values.insert_key(key, value);
         }
     }
 
-    fn set<'v>(&mut self, key: &str, values: impl IntoIterator<Item = &'v str>) {
+    /// Sets the one constant value of `key`.
+    fn one(&mut self, key: Key, value: &'static str) {
         if self.wants(key) {
-            self.values.set(key, values);
+            self.values.set_one(key, value);
         }
     }
 
-    fn remove(&mut self, key: &str) {
-        self.values.remove(key);
+    fn set<'v>(&mut self, key: Key, values: impl IntoIterator<Item = &'v str>) {
+        if self.wants(key) {
+            self.values.set_key(key, values);
+        }
     }
 }
 
@@ -551,16 +550,6 @@ mod tests {
         assert_eq!(v.get("aws:principaltype").unwrap(), ["Anonymous"]);
         assert!(v.get("aws:username").is_none());
         assert!(v.get("s3:authType").is_none());
-    }
-
-    #[test]
-    fn source_ip_follows_the_peer_on_one_thread() {
-        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
-        assert_eq!(source_ip(ip("10.0.0.1")), "10.0.0.1");
-        assert_eq!(source_ip(ip("10.0.0.1")), "10.0.0.1");
-        assert_eq!(source_ip(ip("::ffff:10.0.0.2")), "10.0.0.2");
-        assert_eq!(source_ip(ip("2001:db8::1")), "2001:db8::1");
-        assert_eq!(source_ip(ip("10.0.0.1")), "10.0.0.1");
     }
 
     fn empty_snapshot() -> std::sync::Arc<IamSnapshot> {

@@ -13,6 +13,7 @@
 //! Authenticated requests are evaluated against IAM policies only; bucket policies only answer
 //! anonymous requests, as MinIO. Explicit Deny wins everywhere (the policy crate's order).
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::{Arc, PoisonError, RwLock};
 
@@ -83,8 +84,8 @@ impl Subject {
 /// this module is on).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Verdict {
-    Allow(String),
-    Deny(String),
+    Allow(Cow<'static, str>),
+    Deny(Cow<'static, str>),
 }
 
 impl Verdict {
@@ -97,11 +98,11 @@ impl Verdict {
     /// formatting it costs about as much as evaluating a small policy, on every request.
     fn of(d: Decision<'_>) -> Self {
         let reason = if tracing::enabled!(tracing::Level::DEBUG) {
-            d.to_string()
+            Cow::Owned(d.to_string())
         } else if d.is_allowed() {
-            "allowed by policy".to_owned()
+            Cow::Borrowed("allowed by policy")
         } else {
-            "denied by policy".to_owned()
+            Cow::Borrowed("denied by policy")
         };
         if d.is_allowed() {
             Self::Allow(reason)
@@ -214,8 +215,7 @@ impl Authorizer {
                 None => None,
                 Some(doc) => {
                     let key = DocKey::Embedded(identity.access_key().to_owned());
-                    let policy = self.cache.compile(key, doc, Policy::parse)?;
-                    Some(Arc::new(PolicySet::single("embedded", policy)))
+                    Some(self.cache.single_set(key, doc, Policy::parse, "embedded")?)
                 }
             };
             Ok(match (base, restrict) {
@@ -268,8 +268,10 @@ impl Authorizer {
                 None => None,
                 Some(doc) => {
                     let key = DocKey::Session(hex::encode(sha2::Sha256::digest(doc.as_bytes())));
-                    let policy = self.cache.compile(key, doc, Policy::parse_session)?;
-                    Some(Arc::new(PolicySet::single("session", policy)))
+                    Some(
+                        self.cache
+                            .single_set(key, doc, Policy::parse_session, "session")?,
+                    )
                 }
             };
             Ok(match (base, restrict) {
@@ -321,11 +323,11 @@ impl Authorizer {
             return Verdict::Deny("anonymous request and no bucket policy".into());
         };
         let key = DocKey::Bucket(req.bucket().to_owned());
-        match self.cache.compile(key, text, Policy::parse_bucket) {
-            Ok(policy) => {
-                let set = PolicySet::single("bucket-policy", policy);
-                Verdict::of(set.evaluate_bucket(req, PolicyPrincipal::Anonymous))
-            }
+        match self
+            .cache
+            .single_set(key, text, Policy::parse_bucket, "bucket-policy")
+        {
+            Ok(set) => Verdict::of(set.evaluate_bucket(req, PolicyPrincipal::Anonymous)),
             Err(e) => {
                 tracing::error!(bucket = req.bucket(), error = %e.error, "stored bucket policy does not compile; denying");
                 Verdict::Deny("bucket policy does not compile".into())

@@ -5,7 +5,7 @@
 //! them: `arn:aws:s3:::B` for bucket-level actions, `arn:aws:s3:::B/K` for object-level ones; the
 //! one service-level action (`s3:ListAllMyBuckets`) carries no bucket.
 
-use strongbox_policy::Action;
+use strongbox_policy::{Action, Key};
 
 /// What a permission is checked on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,6 +54,20 @@ impl OpKey {
             Self::CopySource => "s3:x-amz-copy-source",
             Self::MetadataDirective => "s3:x-amz-metadata-directive",
             Self::LocationConstraint => "s3:LocationConstraint",
+        }
+    }
+
+    /// The key as the policy engine knows it.
+    #[must_use]
+    pub fn key(self) -> Key {
+        match self {
+            Self::Prefix => Key::S3Prefix,
+            Self::Delimiter => Key::S3Delimiter,
+            Self::MaxKeys => Key::S3MaxKeys,
+            Self::VersionId => Key::S3VersionId,
+            Self::CopySource => Key::S3CopySource,
+            Self::MetadataDirective => Key::S3MetadataDirective,
+            Self::LocationConstraint => Key::S3LocationConstraint,
         }
     }
 }
@@ -155,6 +169,21 @@ pub fn rule(op: &str) -> Option<&'static Rule> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn op_keys_name_their_engine_keys() {
+        for k in [
+            K::Prefix,
+            K::Delimiter,
+            K::MaxKeys,
+            K::VersionId,
+            K::CopySource,
+            K::MetadataDirective,
+            K::LocationConstraint,
+        ] {
+            assert_eq!(Key::lookup(k.name()), Some(k.key()), "{k:?}");
+        }
+    }
 
     /// One row per operation, as Garage's `test_cases!`: operation, then the permissions in
     /// order, then the condition keys.

@@ -1,0 +1,134 @@
+//! Which statements of a [`crate::PolicySet`] can match a request, found without looking at the
+//! others: per action, the statement slots that name it, split by the one bucket (the resource's
+//! first `/`-separated segment) they are confined to.
+//!
+//! A GetObject in bucket `bench` then visits only the statements whose actions include
+//! `s3:GetObject` (by name, `s3:*`, `s3:Get*`, `*` or `NotAction`) and whose resources either can
+//! lie in `bench` or say nothing usable about the bucket (a leading wildcard or variable,
+//! `NotResource`, no `Resource`). Candidates come out in slot order, so the first match is the
+//! same statement a scan of every slot finds.
+//!
+//! Why a bucket derived from a pattern is safe: a pattern whose literal beginning `L` contains a
+//! `/` only matches resources that start with `L`, so their first segment is `L` up to its first
+//! `/`; a pattern that is one literal without `/` only matches that very resource. A bucket alias
+//! (`bucket/*` also matching `bucket`) is matched against the bucket when there is no object, that
+//! is against the whole resource, so the same reasoning holds for it.
+
+use crate::action::{Action, Service};
+use crate::document::Statement;
+
+/// The statements of one effect (Deny or Allow) that can match each action.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Index {
+    /// Indexed by [`Action::index`].
+    by_action: Vec<Candidates>,
+}
+
+/// Slot positions (ascending) for one action.
+#[derive(Debug, Clone, Default)]
+struct Candidates {
+    /// Statements not confined to one bucket (or for non-S3 actions, where resources are not
+    /// matched): candidates for every request.
+    any: Box<[u32]>,
+    /// Statements confined to some buckets, sorted by bucket; a statement confined to several
+    /// buckets is listed under each.
+    by_bucket: Box<[(Box<str>, Box<[u32]>)]>,
+}
+
+/// The buckets (first resource segments) a statement can match in, `None` when unknown.
+pub(crate) fn confined_buckets(st: &Statement) -> Option<Vec<Box<str>>> {
+    let r = st.resource.as_ref()?;
+    if r.negated {
+        return None;
+    }
+    let mut out: Vec<Box<str>> = Vec::new();
+    for p in &r.patterns {
+        for pat in std::iter::once(&p.pattern).chain(p.bucket_alias.as_ref()) {
+            let lit = pat.literal_prefix();
+            let bucket = match lit.find('/') {
+                Some(at) => &lit[..at],
+                None if pat.is_literal() => lit,
+                None => return None,
+            };
+            if !out.iter().any(|b| &**b == bucket) {
+                out.push(bucket.into());
+            }
+        }
+    }
+    Some(out)
+}
+
+impl Index {
+    /// Builds the index of `slots` (each a statement's actions and confined buckets).
+    pub(crate) fn build<'a>(
+        slots: impl ExactSizeIterator<Item = (&'a crate::action::ActionSet, Option<&'a [Box<str>]>)>
+        + Clone,
+    ) -> Index {
+        let by_action = Action::ALL
+            .iter()
+            .map(|&action| {
+                let mut any = Vec::new();
+                let mut by_bucket: Vec<(Box<str>, Vec<u32>)> = Vec::new();
+                for (i, (actions, buckets)) in slots.clone().enumerate() {
+                    if !actions.contains(action) {
+                        continue;
+                    }
+                    match buckets {
+                        Some(buckets) if action.service() == Service::S3 => {
+                            for b in buckets {
+                                match by_bucket.iter_mut().find(|(name, _)| name == b) {
+                                    Some((_, list)) => list.push(i as u32),
+                                    None => by_bucket.push((b.clone(), vec![i as u32])),
+                                }
+                            }
+                        }
+                        _ => any.push(i as u32),
+                    }
+                }
+                by_bucket.sort_by(|a, b| a.0.cmp(&b.0));
+                Candidates {
+                    any: any.into(),
+                    by_bucket: by_bucket
+                        .into_iter()
+                        .map(|(b, list)| (b, list.into()))
+                        .collect(),
+                }
+            })
+            .collect();
+        Index { by_action }
+    }
+
+    /// The slot positions that can match `action` on `resource` (`bucket` or `bucket/object`),
+    /// ascending, passed to `f` until it returns `Some`.
+    pub(crate) fn find_map<T>(
+        &self,
+        action: Action,
+        resource: &str,
+        mut f: impl FnMut(usize) -> Option<T>,
+    ) -> Option<T> {
+        let c = self.by_action.get(action.index())?;
+        let first_segment = resource.split('/').next().unwrap_or("");
+        let confined: &[u32] = c
+            .by_bucket
+            .binary_search_by(|(b, _)| (**b).cmp(first_segment))
+            .map_or(&[], |at| &c.by_bucket[at].1);
+        // Merge the two ascending lists.
+        let (mut a, mut b) = (c.any.iter().peekable(), confined.iter().peekable());
+        loop {
+            let next = match (a.peek(), b.peek()) {
+                (Some(&&x), Some(&&y)) if x < y => a.next(),
+                (Some(_), Some(_)) | (None, Some(_)) => b.next(),
+                (Some(_), None) => a.next(),
+                (None, None) => return None,
+            };
+            if let Some(&i) = next
+                && let Some(found) = f(i as usize)
+            {
+                return Some(found);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;
