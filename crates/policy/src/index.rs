@@ -24,15 +24,18 @@ pub(crate) struct Index {
     by_action: Vec<Candidates>,
 }
 
-/// Slot positions (ascending) for one action.
+/// Slot positions, ascending.
+type Slots = Box<[u32]>;
+
+/// Slot positions for one action.
 #[derive(Debug, Clone, Default)]
 struct Candidates {
     /// Statements not confined to one bucket (or for non-S3 actions, where resources are not
     /// matched): candidates for every request.
-    any: Box<[u32]>,
+    any: Slots,
     /// Statements confined to some buckets, sorted by bucket; a statement confined to several
     /// buckets is listed under each.
-    by_bucket: Box<[(Box<str>, Box<[u32]>)]>,
+    by_bucket: Box<[(Box<str>, Slots)]>,
 }
 
 /// The buckets (first resource segments) a statement can match in, `None` when unknown.
