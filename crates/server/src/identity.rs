@@ -128,8 +128,11 @@ impl Identities {
         if self.is_root(access_key) {
             return Ok(self.root.secret_key().clone());
         }
-        if let Some(Ok(session)) = temporary_first(access_key) {
-            return Ok(session.secret_key());
+        if crate::sts::session::token_state() == Some(TokenState::Present)
+            && let Some(Ok(secret)) =
+                crate::sts::session::with_temporary(access_key, |s| s.secret_key())
+        {
+            return Ok(secret);
         }
         let snapshot = self.iam.snapshot();
         self.resolve_in(&snapshot, access_key, OffsetDateTime::now_utc())

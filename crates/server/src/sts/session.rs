@@ -112,7 +112,23 @@ pub struct RequestCredentials {
     sts: Arc<Sts>,
     token: TokenSource,
     post_form: bool,
-    verified: OnceLock<(String, Result<Arc<TemporarySession>, Failure>)>,
+    verified: OnceLock<Outcome>,
+}
+
+/// This request's verification: the session (which knows its access key), or the refusal and
+/// the access key it was for.
+enum Outcome {
+    Session(Arc<TemporarySession>),
+    Refused(Box<str>, Failure),
+}
+
+impl Outcome {
+    fn access_key(&self) -> &str {
+        match self {
+            Self::Session(s) => s.access_key(),
+            Self::Refused(access_key, _) => access_key,
+        }
+    }
 }
 
 impl RequestCredentials {
@@ -262,6 +278,14 @@ const POST_FORM: Failure = Failure {
 /// act. Call only for access keys that are not root, an IAM user or a service account; give
 /// s3s [`TemporarySession::secret_key`] to verify the signature with.
 pub fn temporary(access_key: &str) -> Option<S3Result<Arc<TemporarySession>>> {
+    with_temporary(access_key, Arc::clone)
+}
+
+/// [`temporary`], handing `f` the session instead of a new reference to it.
+pub fn with_temporary<R>(
+    access_key: &str,
+    f: impl FnOnce(&Arc<TemporarySession>) -> R,
+) -> Option<S3Result<R>> {
     CURRENT
         .try_with(|cur| {
             let token = match &cur.token {
@@ -278,22 +302,22 @@ pub fn temporary(access_key: &str) -> Option<S3Result<Arc<TemporarySession>>> {
                 }
                 TokenSource::Present(t) => t.as_str(),
             };
-            let (ak, result) = cur.verified.get_or_init(|| {
-                (
-                    access_key.to_owned(),
-                    verify_cached(&cur.sts, access_key, token),
-                )
-            });
-            if ak != access_key {
+            let outcome =
+                cur.verified
+                    .get_or_init(|| match verify_cached(&cur.sts, access_key, token) {
+                        Ok(session) => Outcome::Session(session),
+                        Err(failure) => Outcome::Refused(access_key.into(), failure),
+                    });
+            if outcome.access_key() != access_key {
                 // s3s asks for one access key per request; anything else is not this session.
                 return Some(Err(Failure::from_credential(CredentialError::Token(
                     strongbox_sts::TokenError::AccessKeyMismatch,
                 ))
                 .to_s3()));
             }
-            Some(match result {
-                Ok(s) => Ok(Arc::clone(s)),
-                Err(f) => Err(f.to_s3()),
+            Some(match outcome {
+                Outcome::Session(s) => Ok(f(s)),
+                Outcome::Refused(_, failure) => Err(failure.to_s3()),
             })
         })
         .ok()
@@ -305,7 +329,7 @@ pub fn temporary(access_key: &str) -> Option<S3Result<Arc<TemporarySession>>> {
 pub fn verified(access_key: &str) -> Option<Arc<TemporarySession>> {
     CURRENT
         .try_with(|cur| match cur.verified.get() {
-            Some((ak, Ok(s))) if ak == access_key => Some(Arc::clone(s)),
+            Some(Outcome::Session(s)) if s.access_key() == access_key => Some(Arc::clone(s)),
             _ => None,
         })
         .ok()
