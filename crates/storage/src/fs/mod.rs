@@ -44,6 +44,7 @@ mod names;
 mod object_get;
 mod object_put;
 mod reader;
+mod tmpfile;
 mod writer;
 
 #[cfg(test)]

@@ -2,14 +2,12 @@
 //! the bytes go to disk, fsynced, and only then renamed into the data directory.
 //!
 //! A request body is received on the async side and handed over a bounded channel to one
-//! blocking thread that hashes and writes with a large buffer, so hashing never runs on an
+//! blocking thread that hashes and writes (large uploads: one thread each, see `tmpfile`), so hashing never runs on an
 //! executor thread and never needs a second pass. If the request is dropped mid-way (client gone,
 //! server shutting down) the channel closes without an end marker and the temporary file is
 //! removed; a `kill -9` leaves it in `tmp/`, which is emptied at the next open.
 
-use std::fs::File;
-use std::io::{self, BufWriter, Write};
-use std::path::PathBuf;
+use std::io;
 use std::sync::Arc;
 
 use bytes::Bytes;
@@ -21,45 +19,14 @@ use s3s::{S3Error, S3ErrorCode, S3Result};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
 
 use super::error::{err, internal};
-use super::layout::{Layout, new_data_id, sync_dir};
+use super::layout::Layout;
 use super::meta::Checksums;
+use super::tmpfile::{FileWriter, TempFile};
 
-/// Write buffer: large, so a 1 GiB upload is a thousand `write` calls, not a million.
-const WRITE_BUF: usize = 1 << 20;
 /// Bytes in flight between the request body and each stage thread. Bounded by bytes, not
-/// chunks (network chunks are small): the hashing stage can run ahead while the file stage
-/// waits for an intermediate sync, and memory per upload stays bounded.
+/// chunks (network chunks are small): the hashing stage can run ahead of the file stage, and
+/// memory per upload stays bounded.
 const STAGE_BUDGET: usize = 64 << 20;
-
-/// A temporary file that is removed when dropped, unless it was persisted.
-#[derive(Debug)]
-pub(crate) struct TempFile {
-    path: PathBuf,
-    armed: bool,
-}
-
-impl TempFile {
-    /// Renames the (already fsynced) file into the data directory under a fresh id and makes
-    /// the rename durable. Returns the id.
-    pub fn persist(mut self, layout: &Layout) -> io::Result<String> {
-        let id = new_data_id();
-        std::fs::rename(&self.path, layout.data_path(&id))?;
-        self.armed = false;
-        sync_dir(&layout.data_subdir(&id))?;
-        Ok(id)
-    }
-}
-
-impl Drop for TempFile {
-    fn drop(&mut self) {
-        if self.armed
-            && let Err(e) = std::fs::remove_file(&self.path)
-            && e.kind() != io::ErrorKind::NotFound
-        {
-            tracing::warn!(error = %e, "could not remove temporary file");
-        }
-    }
-}
 
 /// Bytes written and their digests.
 #[derive(Debug)]
@@ -68,52 +35,6 @@ pub(crate) struct Written {
     pub size: u64,
     pub md5: [u8; 16],
     pub checksums: Checksums,
-}
-
-/// A temporary file being written. Every [`SYNC_EVERY`] bytes the data written so far is
-/// flushed to disk, so the disk works while the upload is still arriving and the final fsync
-/// has little left to do (otherwise a 1 GiB upload sits in the page cache until the end).
-pub(crate) struct FileWriter {
-    file: BufWriter<File>,
-    tmp: TempFile,
-    size: u64,
-    unsynced: u64,
-}
-
-/// Bytes between intermediate data syncs of a large upload.
-const SYNC_EVERY: u64 = 32 << 20;
-
-impl FileWriter {
-    pub fn create(layout: &Layout) -> io::Result<Self> {
-        let path = layout.new_tmp_path();
-        let file = File::options().write(true).create_new(true).open(&path)?;
-        Ok(Self {
-            file: BufWriter::with_capacity(WRITE_BUF, file),
-            tmp: TempFile { path, armed: true },
-            size: 0,
-            unsynced: 0,
-        })
-    }
-
-    pub fn write(&mut self, data: &[u8]) -> io::Result<()> {
-        self.file.write_all(data)?;
-        self.size += data.len() as u64;
-        self.unsynced += data.len() as u64;
-        if self.unsynced >= SYNC_EVERY {
-            self.file.flush()?;
-            self.file.get_ref().sync_data()?;
-            self.unsynced = 0;
-        }
-        Ok(())
-    }
-
-    /// Flushes and fsyncs the file.
-    pub fn finish(self) -> io::Result<(TempFile, u64)> {
-        let file = self.file.into_inner().map_err(|e| e.into_error())?;
-        file.sync_all()?;
-        drop(file);
-        Ok((self.tmp, self.size))
-    }
 }
 
 /// MD5 plus any requested additional checksums.
