@@ -1,9 +1,9 @@
 //! Writing object bytes: a temporary file that is hashed (MD5 and any requested checksums) while
 //! the bytes go to disk, fsynced, and only then renamed into the data directory.
 //!
-//! A request body is received on the async side and handed over a bounded channel to one
-//! blocking thread that hashes and writes (large uploads: one thread each, see `tmpfile`), so hashing never runs on an
-//! executor thread and never needs a second pass. If the request is dropped mid-way (client gone,
+//! A request body is received on the async side and handed over bounded channels to blocking
+//! threads that hash and write (a large upload: one thread each, see `tmpfile`), so hashing
+//! never runs on an executor thread and never needs a second pass. If the request is dropped mid-way (client gone,
 //! server shutting down) the channel closes without an end marker and the temporary file is
 //! removed; a `kill -9` leaves it in `tmp/`, which is emptied at the next open.
 
