@@ -579,7 +579,7 @@ mod tests {
                 .map(PresentedToken::as_str),
             Some("a b")
         );
-        // Only visible ASCII in the header.
+        // Only UTF-8 in the header.
         let mut ctl = HeaderMap::new();
         ctl.insert(
             SECURITY_TOKEN_HEADER,

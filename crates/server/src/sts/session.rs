@@ -66,17 +66,18 @@ pub struct PresentedToken(TokenRepr);
 
 #[derive(Clone)]
 enum TokenRepr {
-    /// Checked to be visible ASCII when made.
+    /// Checked to be UTF-8 when made.
     Header(http::HeaderValue),
     Decoded(Box<str>),
 }
 
 impl PresentedToken {
-    /// A token header value; `None` unless it is visible ASCII (what `HeaderValue::to_str`
-    /// accepts).
+    /// A token header value; `None` unless it is UTF-8. (A token with anything but the
+    /// base64url alphabet and dots fails verification anyway; UTF-8 is checked with the fast
+    /// ASCII path of `str::from_utf8` rather than `HeaderValue::to_str`'s byte loop.)
     #[must_use]
     pub fn from_header(value: &http::HeaderValue) -> Option<Self> {
-        value.to_str().ok()?;
+        std::str::from_utf8(value.as_bytes()).ok()?;
         Some(Self(TokenRepr::Header(value.clone())))
     }
 
@@ -89,7 +90,7 @@ impl PresentedToken {
     #[must_use]
     pub fn as_str(&self) -> &str {
         match &self.0 {
-            // Visible ASCII (checked in `from_header`), hence UTF-8: never the empty fallback.
+            // Checked in `from_header`: never the empty fallback.
             TokenRepr::Header(v) => std::str::from_utf8(v.as_bytes()).unwrap_or_default(),
             TokenRepr::Decoded(s) => s,
         }
@@ -340,10 +341,11 @@ pub fn verified(access_key: &str) -> Option<Arc<TemporarySession>> {
 /// everything if that is not enough.
 const MAX_CACHED_SESSIONS: usize = 4096;
 
+#[derive(Clone)]
 struct CachedSession {
     /// The session token verified; the entry answers only a request carrying exactly this one.
     /// Not zeroized: no secret (see [`PresentedToken`]).
-    token: Box<str>,
+    token: Arc<str>,
     /// The STS state that verified it. A `Weak` compares by allocation and keeps it from being
     /// reused by another `Sts` while the entry exists, without keeping the state alive.
     sts: Weak<Sts>,
@@ -363,6 +365,32 @@ struct SessionCache {
 
 static SESSIONS: LazyLock<SessionCache> = LazyLock::new(SessionCache::default);
 
+thread_local! {
+    /// The entry this worker thread used last, checked before [`SESSIONS`]: a client's requests
+    /// mostly reuse one credential, and this skips the shared lock and the hash. It obeys the
+    /// very same checks as an entry of the map ([`CachedSession::answers`]).
+    static LAST: std::cell::RefCell<Option<CachedSession>> = const { std::cell::RefCell::new(None) };
+}
+
+impl CachedSession {
+    /// Whether this entry may answer `access_key` presenting `token` to `sts` under IAM
+    /// `generation` at `now` (Unix seconds).
+    fn answers(
+        &self,
+        sts: &Arc<Sts>,
+        access_key: &str,
+        token: &str,
+        generation: u64,
+        now: i64,
+    ) -> bool {
+        self.session.access_key() == access_key
+            && strongbox_sts::ct::bytes_eq(self.token.as_bytes(), token.as_bytes())
+            && std::ptr::eq(self.sts.as_ptr(), Arc::as_ptr(sts))
+            && self.generation == generation
+            && now < self.valid_until
+    }
+}
+
 impl SessionCache {
     fn get(
         &self,
@@ -372,14 +400,23 @@ impl SessionCache {
         generation: u64,
         now: i64,
     ) -> Option<Arc<TemporarySession>> {
-        let map = self.map.read().unwrap_or_else(|p| p.into_inner());
-        let e = map.get(access_key)?;
-        let same_token = strongbox_sts::ct::bytes_eq(e.token.as_bytes(), token.as_bytes());
-        let usable = same_token
-            && std::ptr::eq(e.sts.as_ptr(), Arc::as_ptr(sts))
-            && e.generation == generation
-            && now < e.valid_until;
-        usable.then(|| Arc::clone(&e.session))
+        let last = LAST.with_borrow(|last| {
+            last.as_ref()
+                .filter(|e| e.answers(sts, access_key, token, generation, now))
+                .map(|e| Arc::clone(&e.session))
+        });
+        if last.is_some() {
+            return last;
+        }
+        let entry = {
+            let map = self.map.read().unwrap_or_else(|p| p.into_inner());
+            map.get(access_key)
+                .filter(|e| e.answers(sts, access_key, token, generation, now))
+                .cloned()?
+        };
+        let session = Arc::clone(&entry.session);
+        LAST.set(Some(entry));
+        Some(session)
     }
 
     fn insert(&self, key: String, entry: CachedSession, now: i64) {
@@ -680,14 +717,17 @@ mod tests {
         let clock = TestClock::at_unix(T0);
         let sts = sts(&clock);
         let (a, b) = (credential(&sts, "900"), credential(&sts, "900"));
-        assert!(request(&sts, &a).await.is_ok());
         assert!(request(&sts, &b).await.is_ok());
+        // Twice: the second is served by this thread's last entry, which must end at once too.
+        assert!(request(&sts, &a).await.is_ok());
+        assert!(request(&sts, &a).await.is_ok());
         sts.revoke(&[Revocation::AccessKey {
             access_key: a.access_key.clone(),
             expires_at: T0 + 900,
         }])
         .unwrap();
         assert_eq!(request(&sts, &a).await.unwrap_err(), "InvalidTokenId");
+        assert!(request(&sts, &b).await.is_ok());
         assert!(request(&sts, &b).await.is_ok());
         sts.iam()
             .set_user_status("alice", Status::Disabled)
