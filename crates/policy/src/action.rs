@@ -205,18 +205,9 @@ impl Action {
         self as usize
     }
 
-    /// Which service the action belongs to.
+    /// Which service the action belongs to (a table lookup: evaluation asks for every request).
     pub fn service(self) -> Service {
-        let name = self.as_str();
-        if name.starts_with("s3:") {
-            Service::S3
-        } else if name.starts_with("admin:") {
-            Service::Admin
-        } else if name.starts_with("kms:") {
-            Service::Kms
-        } else {
-            Service::Sts
-        }
+        SERVICES[self.index()]
     }
 
     /// Looks an action up by exact name (case-insensitive, like policy matching).
@@ -233,6 +224,44 @@ impl std::fmt::Display for Action {
         f.write_str(self.as_str())
     }
 }
+
+/// The service of an action name, by its prefix.
+const fn service_of(name: &str) -> Service {
+    const fn starts_with(name: &[u8], prefix: &[u8]) -> bool {
+        if name.len() < prefix.len() {
+            return false;
+        }
+        let mut i = 0;
+        while i < prefix.len() {
+            if name[i] != prefix[i] {
+                return false;
+            }
+            i += 1;
+        }
+        true
+    }
+    let name = name.as_bytes();
+    if starts_with(name, b"s3:") {
+        Service::S3
+    } else if starts_with(name, b"admin:") {
+        Service::Admin
+    } else if starts_with(name, b"kms:") {
+        Service::Kms
+    } else {
+        Service::Sts
+    }
+}
+
+/// [`Action::service`] of every action, by index.
+static SERVICES: [Service; Action::ALL.len()] = {
+    let mut out = [Service::S3; Action::ALL.len()];
+    let mut i = 0;
+    while i < out.len() {
+        out[i] = service_of(Action::ALL[i].as_str());
+        i += 1;
+    }
+    out
+};
 
 const WORDS: usize = Action::ALL.len().div_ceil(64);
 
@@ -325,6 +354,15 @@ mod tests {
         for (i, a) in Action::ALL.iter().enumerate() {
             assert_eq!(a.index(), i);
             assert_eq!(Action::from_name(a.as_str()), Some(*a));
+            let (prefix, _) = a.as_str().split_once(':').unwrap();
+            let service = match prefix {
+                "s3" => Service::S3,
+                "admin" => Service::Admin,
+                "kms" => Service::Kms,
+                "sts" => Service::Sts,
+                other => panic!("unknown service {other}"),
+            };
+            assert_eq!(a.service(), service, "{a}");
         }
     }
 

@@ -37,6 +37,8 @@ pub struct CompileError {
 }
 
 type Compiled = (Arc<str>, Arc<Policy>);
+/// A one-policy set and the text it was compiled from.
+type Single = (Arc<str>, Arc<PolicySet>);
 
 #[derive(Default)]
 struct Sets {
@@ -52,7 +54,7 @@ pub struct PolicyCache {
     /// One-policy sets (embedded, session and bucket policies), by the text they hold: a set
     /// carries the statement index built on its first evaluation, so it is kept, not rebuilt per
     /// request.
-    singles: RwLock<HashMap<DocKey, (Arc<str>, Arc<PolicySet>)>>,
+    singles: RwLock<HashMap<DocKey, Single>>,
 }
 
 impl std::fmt::Debug for PolicyCache {

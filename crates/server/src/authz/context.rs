@@ -85,7 +85,8 @@ impl Who {
             Principal::Authenticated(identity) => identity,
         };
         let want_groups = wanted.wants(Key::AwsGroups);
-        let want_claims = wanted.wants_any_in("jwt:") || wanted.wants_any_in("ldap:");
+        // Only temporary credentials carry claims: asked there, not on every request.
+        let want_claims = || wanted.wants_any_in("jwt:") || wanted.wants_any_in("ldap:");
         let enabled_groups = |user: &str| -> Vec<String> {
             if !want_groups {
                 return Vec::new();
@@ -135,7 +136,7 @@ impl Who {
                         }
                     }
                 }
-                if want_claims {
+                if want_claims() {
                     jwt = strongbox_idp::openid::policy::jwt_values(session.verified().claims());
                     // `ldap:user`, `ldap:username`, `ldap:groups` of an LDAP credential.
                     jwt.extend(crate::sts::ldap::condition_values(
