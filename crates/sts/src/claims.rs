@@ -124,7 +124,6 @@ pub(crate) struct Payload {
     #[serde(rename = "accessKey")]
     pub access_key: String,
     pub exp: i64,
-    pub iat: i64,
     /// Issue instant in Unix nanoseconds (revocation cut-offs need sub-second order).
     #[serde(rename = "iatNs")]
     pub iat_ns: i64,
@@ -170,7 +169,6 @@ impl Payload {
         Self {
             access_key,
             exp,
-            iat: iat_ns.div_euclid(1_000_000_000),
             iat_ns,
             jti,
             parent: claims.parent,
@@ -269,7 +267,11 @@ mod tests {
         let v = serde_json::to_value(&p).unwrap();
         assert_eq!(v["accessKey"], "AK");
         assert_eq!(v["exp"], 100);
-        assert_eq!(v["iat"], 5);
+        assert_eq!(v["iatNs"], 5_000_000_000i64);
+        assert!(
+            v.get("iat").is_none(),
+            "iatNs alone carries the issue instant"
+        );
         assert_eq!(v["parent"], "alice");
         assert_eq!(v["provider"], "openid");
         assert_eq!(v["email"], "a@example.com");

@@ -7,7 +7,8 @@
 //! `Debug` never shows material. Persist it only through the IAM store's secret-aware path.
 //!
 //! Each 64-byte key `K` is split into two independent subkeys (domain separation):
-//! `K_sign = HMAC-SHA512(K, "strongbox-sts/v1/token-signing")` and
+//! `K_sign = HMAC-SHA512(K, "strongbox-sts/v1/token-signing")` (used with HMAC-SHA256: tokens
+//! are HS256, whose 32-byte tag keeps the token short) and
 //! `K_derive = HMAC-SHA512(K, "strongbox-sts/v1/secret-derivation")`, so a token signature can
 //! never be related to a derived secret.
 
@@ -19,7 +20,7 @@ use hmac::{Hmac, Mac};
 use rand::RngCore;
 use rand::rngs::OsRng;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
-use sha2::Sha512;
+use sha2::{Sha256, Sha512};
 use time::OffsetDateTime;
 use zeroize::{Zeroize, Zeroizing};
 
@@ -31,6 +32,7 @@ pub const MAX_KID_LEN: usize = 64;
 const FORMAT_VERSION: u32 = 1;
 
 pub(crate) type HmacSha512 = Hmac<Sha512>;
+pub(crate) type HmacSha256 = Hmac<Sha256>;
 
 /// Why a ring could not be loaded or changed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -58,7 +60,7 @@ pub(crate) struct StsKey {
     material: Zeroizing<[u8; KEY_BYTES]>,
     created_at: i64,
     verify_until: Option<i64>,
-    sign: HmacSha512,
+    sign: HmacSha256,
     derive: HmacSha512,
 }
 
@@ -67,10 +69,14 @@ impl StsKey {
         let sub = |label: &[u8]| {
             let mut m = mac(material.as_ref());
             m.update(label);
-            mac(finalize64(m).as_ref())
+            finalize64(m)
         };
-        let sign = sub(b"strongbox-sts/v1/token-signing");
-        let derive = sub(b"strongbox-sts/v1/secret-derivation");
+        let sign = match HmacSha256::new_from_slice(sub(b"strongbox-sts/v1/token-signing").as_ref())
+        {
+            Ok(m) => m,
+            Err(_) => unreachable!("HMAC takes keys of any length"),
+        };
+        let derive = mac(sub(b"strongbox-sts/v1/secret-derivation").as_ref());
         Self {
             kid,
             material,
@@ -90,8 +96,8 @@ impl StsKey {
     pub(crate) fn kid(&self) -> &str {
         &self.kid
     }
-    /// A fresh MAC keyed with the token-signing subkey.
-    pub(crate) fn signer(&self) -> HmacSha512 {
+    /// A fresh MAC (HMAC-SHA256) keyed with the token-signing subkey.
+    pub(crate) fn signer(&self) -> HmacSha256 {
         self.sign.clone()
     }
     /// A fresh MAC keyed with the secret-derivation subkey.
@@ -409,9 +415,11 @@ mod tests {
     fn subkeys_differ_and_depend_on_material() {
         let a = KeyRing::generate(t(0));
         let b = KeyRing::generate(t(0));
-        let tag = |m: HmacSha512| m.chain_update(b"x").finalize().into_bytes();
+        let sign = |m: HmacSha256| m.chain_update(b"x").finalize().into_bytes().to_vec();
+        let derive = |m: HmacSha512| m.chain_update(b"x").finalize().into_bytes().to_vec();
         let ka = a.active_key();
-        assert_ne!(tag(ka.signer()), tag(ka.deriver()));
-        assert_ne!(tag(ka.signer()), tag(b.active_key().signer()));
+        assert_ne!(sign(ka.signer())[..], derive(ka.deriver())[..32]);
+        assert_ne!(sign(ka.signer()), sign(b.active_key().signer()));
+        assert_ne!(derive(ka.deriver()), derive(b.active_key().deriver()));
     }
 }

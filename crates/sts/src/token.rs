@@ -1,8 +1,11 @@
 //! Zero-write issuance and lookup-free verification of temporary credentials.
 //!
 //! **Session token**: compact JWS `base64url(header).base64url(payload).base64url(sig)`,
-//! header `{"alg":"HS512","typ":"JWT","kid":"<kid>"}`, `sig = HMAC-SHA512(K_sign[kid],
-//! header "." payload)`. Verification accepts only `HS512` and only kids the ring still holds.
+//! header `{"alg":"HS256","kid":"<kid>"}`, `sig = HMAC-SHA256(K_sign[kid], header "." payload)`.
+//! Verification accepts only `HS256` and only kids the ring still holds. The token travels
+//! with every request and is hashed into every SigV4 canonical request, so it is kept short:
+//! a 32-byte tag, no `typ` (a `typ` other than `JWT` is refused), no `iat` (`iatNs` carries
+//! the issue instant).
 //!
 //! **Secret key**: never stored and never in the token. It is *derived*:
 //! `secret = enc(HMAC-SHA512(K_derive[kid], lp(kid) ‖ lp(accessKey) ‖ lp(jti))[..30])`
@@ -32,7 +35,7 @@ use crate::keyring::{KeyRing, StsKey, finalize64};
 /// Tokens longer than this are rejected before any decoding.
 pub const MAX_TOKEN_BYTES: usize = 16 * 1024;
 /// The one algorithm we sign with and accept.
-pub const TOKEN_ALG: &str = "HS512";
+pub const TOKEN_ALG: &str = "HS256";
 
 /// What `issue` hands back: everything the STS response needs.
 #[derive(Debug, Clone)]
@@ -151,7 +154,9 @@ impl TokenError {
 #[serde(deny_unknown_fields)]
 struct Header<'a> {
     alg: &'a str,
-    typ: &'a str,
+    /// Not written; accepted only as `JWT`.
+    #[serde(default, skip_serializing_if = "Option::is_none", borrow)]
+    typ: Option<&'a str>,
     kid: &'a str,
 }
 
@@ -197,7 +202,7 @@ pub fn issue(
 fn sign(key: &StsKey, payload: &Payload) -> Result<String, StsError> {
     let header = Header {
         alg: TOKEN_ALG,
-        typ: "JWT",
+        typ: None,
         kid: key.kid(),
     };
     let header = serde_json::to_vec(&header).map_err(|_| StsError::internal())?;
@@ -239,7 +244,7 @@ fn derive_secret(key: &StsKey, access_key: &str, jti: &str) -> SecretKey {
 /// credential's secret key. No lookup: the ring is all it needs. Revocation is a separate
 /// check ([`crate::revocation::RevocationSet::check`]); the caller must run it too.
 ///
-/// Order: size (before decoding) → 3 segments → header (`HS512`, `JWT`, known live kid) →
+/// Order: size (before decoding) → 3 segments → header (`HS256`, no `typ` or `JWT`, known live kid) →
 /// constant-time signature → payload → access key matches → `exp` (valid iff `now < exp`).
 pub fn resolve(
     ring: &KeyRing,
@@ -264,7 +269,7 @@ pub fn resolve(
     if header.alg != TOKEN_ALG {
         return Err(TokenError::UnsupportedAlgorithm);
     }
-    if header.typ != "JWT" {
+    if header.typ.is_some_and(|t| t != "JWT") {
         return Err(TokenError::Malformed);
     }
     let now_s = now.unix_timestamp();

@@ -38,7 +38,7 @@ fn forge(header: &serde_json::Value, payload: &serde_json::Value, key: &[u8]) ->
     let h = B64.encode(serde_json::to_vec(header).unwrap());
     let p = B64.encode(serde_json::to_vec(payload).unwrap());
     let signing = format!("{h}.{p}");
-    let mut m = crate::keyring::HmacSha512::new_from_slice(key).unwrap();
+    let mut m = crate::keyring::HmacSha256::new_from_slice(key).unwrap();
     m.update(signing.as_bytes());
     format!("{signing}.{}", B64.encode(m.finalize().into_bytes()))
 }
@@ -67,13 +67,26 @@ fn issue_then_resolve_returns_same_secret_and_claims() {
 }
 
 #[test]
-fn header_is_hs512_jwt_with_kid() {
+fn header_is_hs256_with_kid() {
     let r = ring();
     let c = issue_900(&r);
     assert_eq!(
         header_of(c.session_token.expose()),
-        json!({"alg": "HS512", "typ": "JWT", "kid": r.active_kid()})
+        json!({"alg": "HS256", "kid": r.active_kid()})
     );
+}
+
+/// Every request carries the token and hashes it into its canonical request: an AssumeRole
+/// token of a short-named user stays around 300 bytes (it was 386 with HS512, `typ` and `iat`).
+#[test]
+fn an_assume_role_token_is_short() {
+    let r = ring();
+    let d = assume_role(&DurationConfig::default(), Some("900")).unwrap();
+    let c = issue(&r, Claims::new("alice", Provider::Builtin), at(T0), d).unwrap();
+    let len = c.session_token.expose().len();
+    assert!(len <= 300, "{len} bytes");
+    // The 32-byte HS256 tag: 43 base64url characters.
+    assert_eq!(segments(c.session_token.expose())[2].len(), 43);
 }
 
 #[test]
@@ -151,12 +164,12 @@ fn signature_with_nonzero_trailing_bits_rejected() {
 }
 
 #[test]
-fn alg_none_and_hs256_rejected() {
+fn alg_none_and_hs512_rejected() {
     let r = ring();
     let c = issue_900(&r);
     let tok = c.session_token.expose();
     let payload = payload_of(tok);
-    for alg in ["none", "HS256", "hs512", "RS256"] {
+    for alg in ["none", "HS512", "hs256", "RS256"] {
         let h = json!({"alg": alg, "typ": "JWT", "kid": r.active_kid()});
         let forged = forge(&h, &payload, b"whatever");
         let e = resolve(&r, &c.access_key, &forged, at(T0 + 1)).unwrap_err();
@@ -166,8 +179,15 @@ fn alg_none_and_hs256_rejected() {
         let unsigned = format!("{}.{}.", s[0], s[1]);
         assert!(resolve(&r, &c.access_key, &unsigned, at(T0 + 1)).is_err());
     }
+    // A `typ` other than JWT is refused.
+    let h = json!({"alg": "HS256", "typ": "JWS", "kid": r.active_kid()});
+    let forged = forge(&h, &payload, b"k");
+    assert_eq!(
+        resolve(&r, &c.access_key, &forged, at(T0 + 1)).unwrap_err(),
+        TokenError::Malformed
+    );
     // Extra header fields (e.g. jku/jwk injection) are refused.
-    let h = json!({"alg": "HS512", "typ": "JWT", "kid": r.active_kid(), "jku": "http://x"});
+    let h = json!({"alg": "HS256", "typ": "JWT", "kid": r.active_kid(), "jku": "http://x"});
     let forged = forge(&h, &payload, b"k");
     assert_eq!(
         resolve(&r, &c.access_key, &forged, at(T0 + 1)).unwrap_err(),
@@ -180,7 +200,7 @@ fn forged_with_wrong_key_or_unknown_kid_rejected() {
     let r = ring();
     let c = issue_900(&r);
     let payload = payload_of(c.session_token.expose());
-    let h = json!({"alg": "HS512", "typ": "JWT", "kid": r.active_kid()});
+    let h = json!({"alg": "HS256", "typ": "JWT", "kid": r.active_kid()});
     let e = resolve(
         &r,
         &c.access_key,
@@ -188,7 +208,7 @@ fn forged_with_wrong_key_or_unknown_kid_rejected() {
         at(T0 + 1),
     );
     assert_eq!(e.unwrap_err(), TokenError::BadSignature);
-    let h = json!({"alg": "HS512", "typ": "JWT", "kid": "deadbeef"});
+    let h = json!({"alg": "HS256", "typ": "JWT", "kid": "deadbeef"});
     let e = resolve(&r, &c.access_key, &forge(&h, &payload, b"k"), at(T0 + 1));
     assert_eq!(e.unwrap_err(), TokenError::UnknownKey);
     // A token of another ring (another deployment) is unknown here.
@@ -498,7 +518,7 @@ fn minio_20387_unknown_kid_is_clean_invalid_token() {
     let c = issue_900(&r);
     let payload = payload_of(c.session_token.expose());
     for kid in ["", "unknown", "../../etc/passwd", &"k".repeat(100)] {
-        let h = json!({"alg": "HS512", "typ": "JWT", "kid": kid});
+        let h = json!({"alg": "HS256", "typ": "JWT", "kid": kid});
         let e = resolve(&r, &c.access_key, &forge(&h, &payload, b"k"), at(T0)).unwrap_err();
         assert_eq!((e, e.s3_code()), (TokenError::UnknownKey, "InvalidTokenId"));
     }
