@@ -24,7 +24,7 @@ const SMALL_WRITE: usize = 64 << 10;
 /// Buffer for small writes.
 const SMALL_BUF: usize = 256 << 10;
 /// Bytes written between two background data sync requests.
-const SYNC_EVERY: u64 = 32 << 20;
+const SYNC_EVERY: u64 = 8 << 20;
 /// The writer waits while more than this many bytes are written but not yet synced.
 const MAX_UNSYNCED: u64 = 256 << 20;
 

@@ -211,7 +211,7 @@ pub(crate) async fn write_body(
         },
         |h| Ok(h.finish()),
     );
-    if let Err(e) = pump(body, vec![ftx, htx], expected_len, max).await {
+    if let Err(e) = pump(body, vec![htx, ftx], expected_len, max).await {
         let _ = fh.await;
         let _ = hh.await;
         return Err(e);
