@@ -157,7 +157,8 @@ async fn a_token_works_only_for_its_own_credential() {
     // A tampered token (payload changed, signature kept).
     let tok = a.session_token.clone().unwrap();
     let mut parts: Vec<String> = tok.split('.').map(str::to_owned).collect();
-    parts[1] = format!("{}A", &parts[1][..parts[1].len() - 1]);
+    let last = if parts[1].ends_with('A') { "B" } else { "A" };
+    parts[1] = format!("{}{last}", &parts[1][..parts[1].len() - 1]);
     let mut tampered = a.clone();
     tampered.session_token = Some(parts.join("."));
     let r = list_buckets(&s, &tampered).await;

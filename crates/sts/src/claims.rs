@@ -1,11 +1,11 @@
 //! What a session token says about its credential: the typed claims (spec §4.2 names) and the
-//! JSON payload they travel in.
+//! payload they travel in (a binary head and a JSON object of the optional claims).
 //!
 //! Reserved claim names are set only from the typed fields; arbitrary provider claims
 //! (`Claims::extra`, e.g. copied id_token claims) can never override them.
 
 use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
@@ -118,18 +118,25 @@ impl Claims {
     }
 }
 
-/// The signed payload: every reserved claim plus the provider claims, flattened.
+/// The signed payload. On the wire (see [`Payload::encode`]) the fields every token has travel
+/// as a fixed binary head; the optional claims and the provider claims (flattened) follow as a
+/// JSON object, left out when empty. The head keeps an AssumeRole token near 190 bytes: it
+/// is sent with, and hashed into, every request a temporary credential signs.
 #[derive(Debug, Serialize, Deserialize)]
 pub(crate) struct Payload {
-    #[serde(rename = "accessKey")]
+    #[serde(skip)]
     pub access_key: String,
+    #[serde(skip)]
     pub exp: i64,
     /// Issue instant in Unix nanoseconds (revocation cut-offs need sub-second order).
-    #[serde(rename = "iatNs")]
+    #[serde(skip)]
     pub iat_ns: i64,
-    /// Per-token nonce, input to secret derivation.
+    /// Per-token nonce, input to secret derivation (base64url of 16 random bytes).
+    #[serde(skip)]
     pub jti: String,
+    #[serde(skip)]
     pub parent: String,
+    #[serde(skip, default = "Provider::placeholder")]
     pub provider: Provider,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sub: Option<String>,
@@ -156,7 +163,102 @@ pub(crate) struct Payload {
     pub extra: Map<String, Value>,
 }
 
+/// Version byte of the payload encoding.
+const PAYLOAD_V1: u8 = 1;
+/// Raw bytes of the `jti` nonce.
+const JTI_BYTES: usize = 16;
+/// Version, `exp`, `iatNs`, `jti`, provider.
+const FIXED_HEAD: usize = 1 + 8 + 8 + JTI_BYTES + 1;
+
+impl Provider {
+    fn code(self) -> u8 {
+        match self {
+            Self::Builtin => 0,
+            Self::OpenId => 1,
+            Self::Ldap => 2,
+            Self::Certificate => 3,
+            Self::Plugin => 4,
+        }
+    }
+
+    fn from_code(code: u8) -> Option<Self> {
+        Some(match code {
+            0 => Self::Builtin,
+            1 => Self::OpenId,
+            2 => Self::Ldap,
+            3 => Self::Certificate,
+            4 => Self::Plugin,
+            _ => return None,
+        })
+    }
+
+    /// Stands in while the JSON part is decoded; [`Payload::decode`] sets the real one.
+    fn placeholder() -> Self {
+        Self::Builtin
+    }
+}
+
 impl Payload {
+    /// The payload bytes: `1 | exp i64 BE | iatNs i64 BE | jti (16 bytes) | provider u8 |
+    /// len u8 + access key | len u16 BE + parent | JSON object of the rest (absent if empty)`.
+    /// `None` only for values `issue` never makes (a jti that is not 16 bytes, an access key
+    /// over 255 bytes, a parent over 65535 bytes).
+    pub(crate) fn encode(&self) -> Option<Vec<u8>> {
+        let jti = URL_SAFE_NO_PAD.decode(self.jti.as_bytes()).ok()?;
+        if jti.len() != JTI_BYTES {
+            return None;
+        }
+        let ak_len = u8::try_from(self.access_key.len()).ok()?;
+        let parent_len = u16::try_from(self.parent.len()).ok()?;
+        let tail = serde_json::to_vec(self).ok()?;
+        let tail: &[u8] = if tail == b"{}" { &[] } else { &tail };
+        let mut out = Vec::with_capacity(
+            FIXED_HEAD + 1 + self.access_key.len() + 2 + self.parent.len() + tail.len(),
+        );
+        out.push(PAYLOAD_V1);
+        out.extend_from_slice(&self.exp.to_be_bytes());
+        out.extend_from_slice(&self.iat_ns.to_be_bytes());
+        out.extend_from_slice(&jti);
+        out.push(self.provider.code());
+        out.push(ak_len);
+        out.extend_from_slice(self.access_key.as_bytes());
+        out.extend_from_slice(&parent_len.to_be_bytes());
+        out.extend_from_slice(self.parent.as_bytes());
+        out.extend_from_slice(tail);
+        Some(out)
+    }
+
+    /// The inverse of [`Self::encode`]; `None` for anything it would not have written (another
+    /// version, a short head, lengths past the end, text that is not UTF-8, an unknown
+    /// provider, a tail that is not a JSON object of the optional claims).
+    pub(crate) fn decode(bytes: &[u8]) -> Option<Self> {
+        let (&version, rest) = bytes.split_first()?;
+        if version != PAYLOAD_V1 {
+            return None;
+        }
+        let (exp, rest) = take_array::<8>(rest)?;
+        let (iat_ns, rest) = take_array::<8>(rest)?;
+        let (jti, rest) = take_array::<JTI_BYTES>(rest)?;
+        let (&provider, rest) = rest.split_first()?;
+        let provider = Provider::from_code(provider)?;
+        let (&ak_len, rest) = rest.split_first()?;
+        let (access_key, rest) = take_text(rest, usize::from(ak_len))?;
+        let (parent_len, rest) = take_array::<2>(rest)?;
+        let (parent, tail) = take_text(rest, usize::from(u16::from_be_bytes(parent_len)))?;
+        let mut payload: Payload = if tail.is_empty() {
+            serde_json::from_slice(b"{}").ok()?
+        } else {
+            serde_json::from_slice(tail).ok()?
+        };
+        payload.access_key = access_key.to_owned();
+        payload.exp = i64::from_be_bytes(exp);
+        payload.iat_ns = i64::from_be_bytes(iat_ns);
+        payload.jti = URL_SAFE_NO_PAD.encode(jti);
+        payload.parent = parent.to_owned();
+        payload.provider = provider;
+        Some(payload)
+    }
+
     pub(crate) fn build(
         claims: Claims,
         access_key: String,
@@ -219,6 +321,16 @@ impl Payload {
     }
 }
 
+fn take_array<const N: usize>(bytes: &[u8]) -> Option<([u8; N], &[u8])> {
+    let (head, rest) = bytes.split_first_chunk::<N>()?;
+    Some((*head, rest))
+}
+
+fn take_text(bytes: &[u8], len: usize) -> Option<(&str, &[u8])> {
+    let (text, rest) = bytes.split_at_checked(len)?;
+    Some((std::str::from_utf8(text).ok()?, rest))
+}
+
 pub(crate) struct PayloadMeta {
     pub access_key: String,
     pub exp: i64,
@@ -252,6 +364,10 @@ mod tests {
         );
     }
 
+    fn jti() -> String {
+        URL_SAFE_NO_PAD.encode([7u8; JTI_BYTES])
+    }
+
     #[test]
     fn provider_claims_never_override_reserved() {
         let mut c = Claims::new("alice", Provider::OpenId);
@@ -263,20 +379,23 @@ mod tests {
         .as_object()
         .unwrap()
         .clone();
-        let p = Payload::build(c, "AK".into(), "n".into(), 5_000_000_000, 100);
-        let v = serde_json::to_value(&p).unwrap();
-        assert_eq!(v["accessKey"], "AK");
-        assert_eq!(v["exp"], 100);
-        assert_eq!(v["iatNs"], 5_000_000_000i64);
-        assert!(
-            v.get("iat").is_none(),
-            "iatNs alone carries the issue instant"
-        );
-        assert_eq!(v["parent"], "alice");
-        assert_eq!(v["provider"], "openid");
-        assert_eq!(v["email"], "a@example.com");
-        for absent in ["policy", "sessionPolicy", "groups"] {
-            assert!(v.get(absent).is_none(), "{absent}");
+        let p = Payload::build(c, "AK".into(), jti(), 5_000_000_000, 100);
+        let bytes = p.encode().unwrap();
+        let back = Payload::decode(&bytes).unwrap();
+        assert_eq!(back.access_key, "AK");
+        assert_eq!(back.exp, 100);
+        assert_eq!(back.iat_ns, 5_000_000_000);
+        assert_eq!(back.jti, jti());
+        assert_eq!(back.parent, "alice");
+        assert_eq!(back.provider, Provider::OpenId);
+        assert_eq!(back.extra["email"], "a@example.com");
+        assert_eq!(back.extra.len(), 1, "{:?}", back.extra);
+        assert!(back.policy.is_empty() && back.groups.is_empty());
+        assert!(back.session_policy.is_none());
+        // The JSON part names none of the reserved claims.
+        let tail = String::from_utf8_lossy(&bytes[FIXED_HEAD..]).into_owned();
+        for name in ["accessKey", "iat", "exp", "parent", "provider", "jti"] {
+            assert!(!tail.contains(&format!("\"{name}")), "{name} in {tail}");
         }
     }
 
@@ -291,18 +410,98 @@ mod tests {
         c.session_policy =
             Some(SessionPolicyJson::new(r#"{"Version":"2012-10-17"}"#.into()).unwrap());
         c.extra.insert("ldapUsername".into(), json!("dillon"));
-        let p = Payload::build(c.clone(), "AK".into(), "n".into(), 7, 100);
-        let s = serde_json::to_string(&p).unwrap();
+        let p = Payload::build(c.clone(), "AK".into(), jti(), 7, 100);
+        let bytes = p.encode().unwrap();
+        let s = String::from_utf8_lossy(&bytes).into_owned();
         assert!(
             s.contains(r#""sessionPolicy":"eyJWZXJzaW9uIjoiMjAxMi0xMC0xNyJ9""#),
             "{s}"
         );
-        let back: Payload = serde_json::from_str(&s).unwrap();
+        let back = Payload::decode(&bytes).unwrap();
         let (claims, meta) = back.into_claims().unwrap();
         assert_eq!(claims, c);
         assert_eq!(
-            (meta.access_key.as_str(), meta.exp, meta.iat_ns),
-            ("AK", 100, 7)
+            (meta.access_key.as_str(), meta.exp, meta.iat_ns, meta.jti),
+            ("AK", 100, 7, jti())
         );
+    }
+
+    #[test]
+    fn an_assume_role_payload_is_only_its_head() {
+        let p = Payload::build(
+            Claims::new("benchuser", Provider::Builtin),
+            "AKIAIOSFODNN7EXAMPLE".into(),
+            jti(),
+            1,
+            2,
+        );
+        let bytes = p.encode().unwrap();
+        assert_eq!(bytes.len(), FIXED_HEAD + 1 + 20 + 2 + 9);
+        let back = Payload::decode(&bytes).unwrap();
+        assert_eq!(
+            (back.parent.as_str(), back.provider),
+            ("benchuser", Provider::Builtin)
+        );
+        assert!(back.extra.is_empty() && back.sub.is_none());
+    }
+
+    #[test]
+    fn decode_refuses_what_encode_never_writes() {
+        let p = Payload::build(
+            Claims::new("alice", Provider::Ldap),
+            "AK".into(),
+            jti(),
+            1,
+            2,
+        );
+        let good = p.encode().unwrap();
+        assert!(Payload::decode(&good).is_some());
+        // Every truncation of the head.
+        for n in 0..good.len() {
+            assert!(Payload::decode(&good[..n]).is_none(), "first {n} bytes");
+        }
+        // Another version, an unknown provider.
+        let mut v = good.clone();
+        v[0] = 2;
+        assert!(Payload::decode(&v).is_none());
+        let mut v = good.clone();
+        v[FIXED_HEAD - 1] = 9;
+        assert!(Payload::decode(&v).is_none());
+        // A length past the end.
+        let mut v = good.clone();
+        v[FIXED_HEAD] = 200;
+        assert!(Payload::decode(&v).is_none());
+        // A tail that is not a JSON object, or is but with a wrongly typed claim.
+        for tail in [&b"x"[..], b"[]", b"{\"policy\":1}", b"{} {}"] {
+            let mut v = good.clone();
+            v.extend_from_slice(tail);
+            assert!(
+                Payload::decode(&v).is_none(),
+                "{}",
+                String::from_utf8_lossy(tail)
+            );
+        }
+        // Text that is not UTF-8.
+        let mut v = good.clone();
+        let at = v.len() - 1;
+        v[at] = 0xff;
+        assert!(Payload::decode(&v).is_none());
+        // A jti that is not 16 bytes or an access key over 255 bytes is never encoded.
+        let short = Payload::build(
+            Claims::new("a", Provider::Builtin),
+            "AK".into(),
+            "n".into(),
+            1,
+            2,
+        );
+        assert!(short.encode().is_none());
+        let long = Payload::build(
+            Claims::new("a", Provider::Builtin),
+            "K".repeat(256),
+            jti(),
+            1,
+            2,
+        );
+        assert!(long.encode().is_none());
     }
 }

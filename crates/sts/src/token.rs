@@ -1,7 +1,9 @@
 //! Zero-write issuance and lookup-free verification of temporary credentials.
 //!
 //! **Session token**: compact JWS `base64url(header).base64url(payload).base64url(sig)`,
-//! header `{"alg":"HS256","kid":"<kid>"}`, `sig = HMAC-SHA256(K_sign[kid], header "." payload)`.
+//! header `{"alg":"HS256","kid":"<kid>"}`, `sig = HMAC-SHA256(K_sign[kid], header "." payload)`;
+//! the payload is a binary head plus a JSON object of the optional claims
+//! ([`crate::claims::Payload::encode`]), not JSON text.
 //! Verification accepts only `HS256` and only kids the ring still holds. The token travels
 //! with every request and is hashed into every SigV4 canonical request, so it is kept short:
 //! a 32-byte tag, no `typ` (a `typ` other than `JWT` is refused), no `iat` (`iatNs` carries
@@ -206,7 +208,7 @@ fn sign(key: &StsKey, payload: &Payload) -> Result<String, StsError> {
         kid: key.kid(),
     };
     let header = serde_json::to_vec(&header).map_err(|_| StsError::internal())?;
-    let payload = serde_json::to_vec(payload).map_err(|_| StsError::internal())?;
+    let payload = payload.encode().ok_or_else(StsError::internal)?;
     let mut token = String::with_capacity((header.len() + payload.len()) * 4 / 3 + 100);
     URL_SAFE_NO_PAD.encode_string(&header, &mut token);
     token.push('.');
@@ -288,8 +290,7 @@ pub fn resolve(
     let payload_bytes = URL_SAFE_NO_PAD
         .decode(p64)
         .map_err(|_| TokenError::Malformed)?;
-    let payload: Payload =
-        serde_json::from_slice(&payload_bytes).map_err(|_| TokenError::Malformed)?;
+    let payload = Payload::decode(&payload_bytes).ok_or(TokenError::Malformed)?;
     let (claims, meta) = payload.into_claims().ok_or(TokenError::Malformed)?;
     let same_key: bool = meta
         .access_key
