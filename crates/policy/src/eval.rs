@@ -10,7 +10,7 @@ use std::sync::{Arc, OnceLock};
 
 use crate::action::{Action, ActionSet, Service};
 use crate::document::{Effect, Policy, ResourcePattern, Statement};
-use crate::index::{Index, confined_buckets};
+use crate::index::{Index, confined_buckets, resource_literals};
 use crate::reads::KeySet;
 use crate::values::ConditionValues;
 
@@ -199,30 +199,22 @@ struct Slot {
 
 impl Slot {
     fn new(policy: u32, statement: u32, st: &Statement) -> Self {
-        let prefixes = st.resource.as_ref().and_then(|r| {
-            if r.negated {
-                return None;
-            }
-            let mut out: Vec<Box<str>> = Vec::new();
-            for p in &r.patterns {
-                // The bucket alias is matched against the bucket, which is the whole resource
-                // when it applies (no object): its prefix is a prefix of the resource too.
-                for pat in std::iter::once(&p.pattern).chain(p.bucket_alias.as_ref()) {
-                    let lit = pat.literal_prefix();
-                    if lit.is_empty() {
-                        return None;
-                    }
-                    out.push(lit.into());
-                }
-            }
-            Some(out.into_boxed_slice())
+        let literals = resource_literals(st);
+        let prefixes = literals.as_deref().and_then(|l| {
+            l.iter()
+                .map(|&(lit, _)| (!lit.is_empty()).then(|| Box::<str>::from(lit)))
+                .collect::<Option<Box<[_]>>>()
         });
+        let buckets = literals
+            .as_deref()
+            .and_then(confined_buckets)
+            .map(Vec::into_boxed_slice);
         Slot {
             policy,
             statement,
             actions: st.actions,
             prefixes,
-            buckets: confined_buckets(st).map(Vec::into_boxed_slice),
+            buckets,
         }
     }
 

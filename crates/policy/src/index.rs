@@ -38,24 +38,35 @@ struct Candidates {
     by_bucket: Box<[(Box<str>, Slots)]>,
 }
 
-/// The buckets (first resource segments) a statement can match in, `None` when unknown.
-pub(crate) fn confined_buckets(st: &Statement) -> Option<Vec<Box<str>>> {
+/// The literal beginning of each of `st`'s resource patterns (bucket aliases included: an alias
+/// is matched against the bucket, which is the whole resource when it applies), each with
+/// whether the pattern is all literal; `None` without `Resource` or with `NotResource`.
+pub(crate) fn resource_literals(st: &Statement) -> Option<Vec<(&str, bool)>> {
     let r = st.resource.as_ref()?;
     if r.negated {
         return None;
     }
+    Some(
+        r.patterns
+            .iter()
+            .flat_map(|p| std::iter::once(&p.pattern).chain(p.bucket_alias.as_ref()))
+            .map(|pat| (pat.literal_prefix(), pat.is_literal()))
+            .collect(),
+    )
+}
+
+/// The buckets (first resource segments) a statement with these [`resource_literals`] can
+/// match in, `None` when unknown.
+pub(crate) fn confined_buckets(literals: &[(&str, bool)]) -> Option<Vec<Box<str>>> {
     let mut out: Vec<Box<str>> = Vec::new();
-    for p in &r.patterns {
-        for pat in std::iter::once(&p.pattern).chain(p.bucket_alias.as_ref()) {
-            let lit = pat.literal_prefix();
-            let bucket = match lit.find('/') {
-                Some(at) => &lit[..at],
-                None if pat.is_literal() => lit,
-                None => return None,
-            };
-            if !out.iter().any(|b| &**b == bucket) {
-                out.push(bucket.into());
-            }
+    for &(lit, literal) in literals {
+        let bucket = match lit.find('/') {
+            Some(at) => &lit[..at],
+            None if literal => lit,
+            None => return None,
+        };
+        if !out.iter().any(|b| &**b == bucket) {
+            out.push(bucket.into());
         }
     }
     Some(out)
