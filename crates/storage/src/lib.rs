@@ -3,4 +3,4 @@
 
 pub mod fs;
 
-pub use fs::FsBackend;
+pub use fs::{DirectRead, DirectReads, FsBackend};

@@ -15,11 +15,17 @@
 //! A fixed budget of bytes (entry bytes plus an estimate of the metadata), split over shards; a
 //! shard over its share drops its least recently used entries down to three quarters of it.
 //! Object bytes are kept only for objects up to [`MAX_CACHED_BODY`].
+//!
+//! # Rendered response heads
+//! An entry also memoises the response head of a whole-object GET/HEAD ([`Cached::head`], filled
+//! on first use by [`super::direct`]). It is derived from the entry's own `meta` only and lives
+//! and dies with the entry, so the rules above cover it too.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
 
 use bytes::Bytes;
+use http::HeaderMap;
 
 use super::meta::ObjectMeta;
 
@@ -30,6 +36,10 @@ pub(crate) const DEFAULT_BUDGET: usize = 64 << 20;
 const SHARDS: usize = 16;
 /// Rough fixed cost of an entry besides its strings (map slot, Arc, struct fields).
 const ENTRY_OVERHEAD: usize = 256;
+/// Rough fixed cost of a rendered response head (map, names, fixed values) besides its strings.
+const HEAD_OVERHEAD: usize = 512;
+/// Keys of (bucket, key) up to this long are looked up without allocating.
+const STACK_KEY: usize = 320;
 
 /// What the cache holds for one object.
 #[derive(Debug)]
@@ -37,6 +47,19 @@ pub(crate) struct Cached {
     pub meta: ObjectMeta,
     /// The whole object, when it is at most [`MAX_CACHED_BODY`] long.
     pub body: Option<Bytes>,
+    /// The response head of a whole-object read, rendered once on first use (`None` inside:
+    /// this object's head is left to s3s; see [`super::direct`]).
+    pub(super) head: OnceLock<Option<HeaderMap>>,
+}
+
+impl Cached {
+    pub fn new(meta: ObjectMeta, body: Option<Bytes>) -> Self {
+        Self {
+            meta,
+            body,
+            head: OnceLock::new(),
+        }
+    }
 }
 
 /// Proof of when a reader looked: the shard's generation at that moment.
@@ -110,12 +133,15 @@ fn cost_of(k: &str, c: &Cached) -> usize {
     .sum::<usize>();
     let user: usize = m.user.iter().map(|(k, v)| k.len() + v.len() + 48).sum();
     let segments = m.segments.len() * (std::mem::size_of::<super::meta::Segment>() + 32);
+    // The memoised response head repeats the strings, the metadata and the ETag once more.
+    let head = HEAD_OVERHEAD + m.etag.len() + strings + user;
     ENTRY_OVERHEAD
         + k.len()
         + m.etag.len()
         + strings
         + user
         + segments
+        + head
         + c.body.as_ref().map_or(0, Bytes::len)
 }
 
@@ -152,6 +178,31 @@ impl ObjectCache {
             Arc::clone(&e.value)
         });
         (hit, ticket)
+    }
+
+    /// The cached entry of (bucket, key), if any, without a ticket and, for short names, without
+    /// allocating: for readers that never fill ([`super::direct`]).
+    pub fn get(&self, bucket: &str, key: &str) -> Option<Arc<Cached>> {
+        let mut buf = [0u8; STACK_KEY];
+        let n = bucket.len() + 1 + key.len();
+        let owned;
+        let k = if n <= STACK_KEY {
+            buf[..bucket.len()].copy_from_slice(bucket.as_bytes());
+            buf[bucket.len()] = b'/';
+            buf[bucket.len() + 1..n].copy_from_slice(key.as_bytes());
+            // Two `str`s joined by an ASCII byte are UTF-8.
+            std::str::from_utf8(&buf[..n]).ok()?
+        } else {
+            owned = cache_key(bucket, key);
+            owned.as_str()
+        };
+        let mut s = self.lock(shard_of(k));
+        s.clock += 1;
+        let now = s.clock;
+        s.map.get_mut(k).map(|e| {
+            e.last_used = now;
+            Arc::clone(&e.value)
+        })
     }
 
     /// Installs what a reader found in the index after `lookup` gave it `ticket`, unless an
@@ -257,10 +308,7 @@ mod tests {
     }
 
     fn cached(etag: &str, body: usize) -> Cached {
-        Cached {
-            meta: meta(etag),
-            body: Some(Bytes::from(vec![7u8; body])),
-        }
+        Cached::new(meta(etag), Some(Bytes::from(vec![7u8; body])))
     }
 
     fn etag_of(c: &ObjectCache, b: &str, k: &str) -> Option<String> {

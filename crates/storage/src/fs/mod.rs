@@ -24,6 +24,8 @@
 //! - **Cache**: GET/HEAD keep recently read index entries, and the bytes of objects up to 64 KiB,
 //!   in a bounded in-memory cache (`cache.rs`) that every index write invalidates after its
 //!   commit; a hit is answered without the blocking pool, redb or the file system.
+//!   [`DirectReads`] (`direct.rs`) answers plain whole-object GET/HEAD hits with a response head
+//!   rendered once per entry, for a server that bypasses s3s on that path.
 //!
 //! Every redb and file-system call runs on tokio's blocking pool, never on executor threads.
 
@@ -33,6 +35,7 @@ mod checksum;
 mod conditions;
 mod copy;
 mod delete;
+mod direct;
 mod error;
 mod index;
 mod layout;
@@ -56,6 +59,7 @@ use std::sync::Arc;
 use s3s::dto::*;
 use s3s::{S3, S3Request, S3Response, S3Result};
 
+pub use direct::{DirectRead, DirectReads};
 pub use layout::{OBJECTS_DIR, STATE_DIR};
 pub use names::is_valid_bucket_name;
 

@@ -17,7 +17,7 @@ use super::names::{check_bucket, check_key};
 use super::reader::{INLINE_MAX, OpenObject};
 
 /// Content-Type reported for objects stored without one (as S3 does).
-const DEFAULT_CONTENT_TYPE: &str = "binary/octet-stream";
+pub(super) const DEFAULT_CONTENT_TYPE: &str = "binary/octet-stream";
 
 struct Found {
     entry: Arc<Cached>,
@@ -142,7 +142,7 @@ async fn lookup(fs: &Backend, rr: ReadRequest, want_body: bool) -> S3Result<Foun
                 let entry =
                     fs.index
                         .cache()
-                        .fill(&rr.bucket, &rr.key, ticket, Cached { meta, body: None });
+                        .fill(&rr.bucket, &rr.key, ticket, Cached::new(meta, None));
                 let (start, end, content_range) = plan(&rr, &entry.meta)?;
                 return Ok(Found {
                     entry,
@@ -165,7 +165,7 @@ async fn lookup(fs: &Backend, rr: ReadRequest, want_body: bool) -> S3Result<Foun
             let entry =
                 fs.index
                     .cache()
-                    .fill(&rr.bucket, &rr.key, ticket, Cached { meta, body: whole });
+                    .fill(&rr.bucket, &rr.key, ticket, Cached::new(meta, whole));
             let (start, end, content_range) = plan(&rr, &entry.meta)?;
             let body = match &entry.body {
                 Some(b) => Body::Inline(slice(b, start, end)),
