@@ -26,8 +26,10 @@ use zeroize::{Zeroize, Zeroizing};
 
 /// Bytes of key material per key (the HMAC-SHA512 block-size-friendly 512 bits).
 pub const KEY_BYTES: usize = 64;
-/// Longest accepted key id.
+/// Longest accepted key id (rings may hold ids this code did not make).
 pub const MAX_KID_LEN: usize = 64;
+/// Random bytes behind a generated key id (8 hex digits).
+const KID_BYTES: usize = 4;
 /// Ring format version written by this code.
 const FORMAT_VERSION: u32 = 1;
 
@@ -86,12 +88,16 @@ impl StsKey {
             derive,
         }
     }
-    fn generate(created_at: i64) -> Self {
+    /// A fresh key whose id is none of `taken` (the ring's kids).
+    fn generate(created_at: i64, taken: &[StsKey]) -> Self {
         let mut material = Zeroizing::new([0u8; KEY_BYTES]);
         OsRng.fill_bytes(material.as_mut());
-        let mut id = [0u8; 8];
-        OsRng.fill_bytes(&mut id);
-        Self::new(hex::encode(id), material, created_at)
+        let kid = unused_kid(taken, || {
+            let mut id = [0u8; KID_BYTES];
+            OsRng.fill_bytes(&mut id);
+            id
+        });
+        Self::new(kid, material, created_at)
     }
     pub(crate) fn kid(&self) -> &str {
         &self.kid
@@ -106,6 +112,18 @@ impl StsKey {
     }
     fn usable_at(&self, now: i64) -> bool {
         self.verify_until.is_none_or(|u| now < u)
+    }
+}
+
+/// The first id from `draw` (hex) that no key in `taken` has. A kid only has to tell the ring's
+/// few keys apart, not be unguessable (a token naming a kid still needs that key's MAC), so 32
+/// random bits are plenty: it travels in every session token.
+fn unused_kid(taken: &[StsKey], mut draw: impl FnMut() -> [u8; KID_BYTES]) -> String {
+    loop {
+        let kid = hex::encode(draw());
+        if !taken.iter().any(|k| k.kid == kid) {
+            return kid;
+        }
     }
 }
 
@@ -146,7 +164,7 @@ pub struct KeyRing {
 impl KeyRing {
     /// A new ring with one fresh random key (from the OS CSPRNG).
     pub fn generate(now: OffsetDateTime) -> Self {
-        let key = StsKey::generate(now.unix_timestamp());
+        let key = StsKey::generate(now.unix_timestamp(), &[]);
         Self {
             active: key.kid.clone(),
             keys: vec![key],
@@ -159,10 +177,7 @@ impl KeyRing {
     pub fn rotate(&mut self, now: OffsetDateTime, keep_old_for: time::Duration) -> &str {
         let now_s = now.unix_timestamp();
         let until = now_s.saturating_add(keep_old_for.whole_seconds());
-        let mut key = StsKey::generate(now_s);
-        while self.keys.iter().any(|k| k.kid == key.kid) {
-            key = StsKey::generate(now_s);
-        }
+        let key = StsKey::generate(now_s, &self.keys);
         let old = self.active.clone();
         if let Some(k) = self.keys.iter_mut().find(|k| k.kid == old) {
             k.verify_until = Some(k.verify_until.map_or(until, |u| u.min(until)));
@@ -356,6 +371,32 @@ mod tests {
         assert_eq!(ring.prune(t(5_599)), 0);
         assert_eq!(ring.prune(t(5_600)), 1);
         assert_eq!(ring.keys().len(), 1);
+    }
+
+    #[test]
+    fn kids_are_8_hex_digits_and_new_ones_differ_from_every_kid_in_the_ring() {
+        let mut ring = KeyRing::generate(t(0));
+        for i in 1..20 {
+            ring.rotate(t(i), time::Duration::days(1));
+        }
+        let kids: Vec<String> = ring.keys().into_iter().map(|k| k.kid).collect();
+        for kid in &kids {
+            assert_eq!(kid.len(), 8, "{kid}");
+            assert!(kid.bytes().all(|b| b.is_ascii_hexdigit()), "{kid}");
+        }
+        let mut unique = kids.clone();
+        unique.sort();
+        unique.dedup();
+        assert_eq!(unique.len(), kids.len());
+        // Draws that repeat ids already in the ring are skipped until a new one comes.
+        let taken = &ring.keys[..2];
+        let first = hex::decode(&taken[0].kid).unwrap();
+        let second = hex::decode(&taken[1].kid).unwrap();
+        let fresh = [0xde, 0xad, 0xbe, 0xef];
+        let mut draws = [&first[..], &second[..], &first[..], &fresh[..]].into_iter();
+        let kid = unused_kid(taken, || draws.next().unwrap().try_into().unwrap());
+        assert_eq!(kid, "deadbeef");
+        assert!(draws.next().is_none(), "stopped at the first unused id");
     }
 
     #[test]
