@@ -46,6 +46,48 @@ pub fn is_generated_access_key(s: &str) -> bool {
     s.len() == ACCESS_KEY_LEN && s.bytes().all(|b| ACCESS_KEY_ALPHABET.contains(&b))
 }
 
+/// Bytes of an access key's binary form ([`access_key_bytes`]): `36^20 < 2^104`.
+pub(crate) const ACCESS_KEY_BYTES: usize = 13;
+/// How many access keys there are: `36^20` (about `2^103.4`).
+const ACCESS_KEY_SPACE: u128 = 36u128.pow(ACCESS_KEY_LEN as u32);
+
+/// A generated access key as the big-endian bytes of the number its 20 base-36 digits spell
+/// (`0-9` then `A-Z`); `None` for anything [`is_generated_access_key`] refuses. A bijection with
+/// [`access_key_from_bytes`]: the binary form is as unique and as unguessable as the key.
+pub(crate) fn access_key_bytes(access_key: &str) -> Option<[u8; ACCESS_KEY_BYTES]> {
+    if !is_generated_access_key(access_key) {
+        return None;
+    }
+    let n = access_key.bytes().fold(0u128, |n, b| {
+        let digit = if b.is_ascii_digit() {
+            b - b'0'
+        } else {
+            b - b'A' + 10
+        };
+        n * 36 + u128::from(digit)
+    });
+    let wide = n.to_be_bytes();
+    wide[16 - ACCESS_KEY_BYTES..].try_into().ok()
+}
+
+/// The inverse of [`access_key_bytes`]; `None` for a number of `36^20` or more (bytes it never
+/// writes).
+pub(crate) fn access_key_from_bytes(bytes: &[u8; ACCESS_KEY_BYTES]) -> Option<String> {
+    let mut wide = [0u8; 16];
+    wide[16 - ACCESS_KEY_BYTES..].copy_from_slice(bytes);
+    let mut n = u128::from_be_bytes(wide);
+    if n >= ACCESS_KEY_SPACE {
+        return None;
+    }
+    let mut digits = [0u8; ACCESS_KEY_LEN];
+    for d in digits.iter_mut().rev() {
+        // n % 36 < 36: the index is in range and the cast exact.
+        *d = ACCESS_KEY_ALPHABET[(n % 36) as usize];
+        n /= 36;
+    }
+    String::from_utf8(digits.to_vec()).ok()
+}
+
 /// A fresh random secret key (for non-derived credentials, e.g. service accounts).
 pub fn generate_secret_key<R: RngCore + CryptoRng>(rng: &mut R) -> SecretKey {
     let mut raw = Zeroizing::new([0u8; SECRET_KEY_BYTES]);
@@ -184,6 +226,42 @@ mod tests {
             }
         }
         assert_eq!(counts, [7; 36]);
+    }
+
+    #[test]
+    fn access_keys_and_their_13_bytes_map_one_to_one() {
+        for _ in 0..500 {
+            let k = generate_access_key(&mut OsRng);
+            let b = access_key_bytes(&k).unwrap();
+            assert_eq!(access_key_from_bytes(&b).as_deref(), Some(k.as_str()));
+        }
+        // The ends of the range, and a known value: "10" in base 36 is 36.
+        let zero = "0".repeat(20);
+        assert_eq!(access_key_bytes(&zero), Some([0; ACCESS_KEY_BYTES]));
+        let mut ten = [0; ACCESS_KEY_BYTES];
+        ten[ACCESS_KEY_BYTES - 1] = 36;
+        assert_eq!(
+            access_key_bytes(&format!("{}10", "0".repeat(18))),
+            Some(ten)
+        );
+        let top = "Z".repeat(20);
+        let b = access_key_bytes(&top).unwrap();
+        assert_eq!(access_key_from_bytes(&b), Some(top));
+        // One past the largest key, and all ones: no access key.
+        let mut wide = (ACCESS_KEY_SPACE).to_be_bytes();
+        let past: [u8; ACCESS_KEY_BYTES] = wide[16 - ACCESS_KEY_BYTES..].try_into().unwrap();
+        assert_eq!(access_key_from_bytes(&past), None);
+        wide = u128::MAX.to_be_bytes();
+        let ones: [u8; ACCESS_KEY_BYTES] = wide[16 - ACCESS_KEY_BYTES..].try_into().unwrap();
+        assert_eq!(access_key_from_bytes(&ones), None);
+        // What is not a generated key has no binary form.
+        for bad in [
+            "minioadmin",
+            "abcdefghijklmnopqrst",
+            "AKIAIOSFODNN7EXAMPLEX",
+        ] {
+            assert_eq!(access_key_bytes(bad), None, "{bad}");
+        }
     }
 
     #[test]

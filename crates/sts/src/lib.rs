@@ -27,6 +27,7 @@ pub mod duration;
 pub mod error;
 pub mod keyring;
 pub mod params;
+mod payload;
 pub mod ratelimit;
 pub mod request_auth;
 pub mod revocation;

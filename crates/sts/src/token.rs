@@ -3,16 +3,20 @@
 //! **Session token**: compact JWS `base64url(header).base64url(payload).base64url(sig)`,
 //! header `{"alg":"HS256","kid":"<kid>"}`, `sig = HMAC-SHA256(K_sign[kid], header "." payload)`;
 //! the payload is a binary head plus a JSON object of the optional claims
-//! ([`crate::claims::Payload::encode`]), not JSON text.
+//! ([`crate::payload`]), not JSON text.
 //! Verification accepts only `HS256` and only kids the ring still holds. The token travels
 //! with every request and is hashed into every SigV4 canonical request, so it is kept short:
-//! a 32-byte tag, no `typ` (a `typ` other than `JWT` is refused), no `iat` (`iatNs` carries
-//! the issue instant).
+//! a 32-byte tag (never truncated), an 8-hex-digit kid, no `typ` (a `typ` other than `JWT` is
+//! refused), the access key as 13 bytes that double as the token's unique id, `exp` as a
+//! lifetime after the issue instant. An AssumeRole token is about 135 bytes.
+//!
+//! **Access key**: drawn uniformly from the 36^20 keys at issue and carried in the signed
+//! payload as its base-36 number; a request's access key must equal it (constant time).
 //!
 //! **Secret key**: never stored and never in the token. It is *derived*:
-//! `secret = enc(HMAC-SHA512(K_derive[kid], lp(kid) ‖ lp(accessKey) ‖ lp(jti))[..30])`
-//! where `lp` is a 2-byte big-endian length prefix, `jti` is a 128-bit random nonce claim and
-//! `enc` is MinIO's secret alphabet (40 chars). Anyone holding the key ring and the token can
+//! `secret = enc(HMAC-SHA512(K_derive[kid], lp(kid) ‖ lp(accessKey))[..30])`
+//! where `lp` is a 2-byte big-endian length prefix, the access key is the credential's random
+//! nonce (about 103 bits) and `enc` is MinIO's secret alphabet (40 chars). Anyone holding the key ring and the token can
 //! recompute it; anyone without the ring learns nothing about it from the token (HMAC is a PRF
 //! under a key the token does not contain, and `K_derive` is independent of the signing key).
 //! Issuing therefore writes nothing; every node that shares the ring verifies every credential.
@@ -20,19 +24,19 @@
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use hmac::Mac;
-use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use subtle::ConstantTimeEq;
 use time::OffsetDateTime;
 use zeroize::Zeroizing;
 
-use crate::claims::{Claims, Payload};
+use crate::claims::Claims;
 use crate::credentials::{
     SECRET_KEY_BYTES, SecretKey, SessionToken, encode_secret, generate_access_key,
 };
 use crate::duration::SessionDuration;
 use crate::error::StsError;
 use crate::keyring::{KeyRing, StsKey, finalize64};
+use crate::payload::Payload;
 
 /// Tokens longer than this are rejected before any decoding.
 pub const MAX_TOKEN_BYTES: usize = 16 * 1024;
@@ -60,7 +64,6 @@ pub struct VerifiedSession {
     issued_at_ns: i64,
     expiration: OffsetDateTime,
     kid: String,
-    jti: String,
 }
 
 impl VerifiedSession {
@@ -101,9 +104,9 @@ impl VerifiedSession {
                     .ct_eq(root_access_key.as_bytes()),
             )
     }
-    /// The token's unique id (`jti`).
+    /// The token's unique id (`jti`): its access key, which issue draws at random.
     pub fn token_id(&self) -> &str {
-        &self.jti
+        &self.access_key
     }
 }
 
@@ -177,16 +180,13 @@ pub fn issue(
     }
     let mut rng = rand::thread_rng(); // ChaCha-based CSPRNG seeded from the OS
     let access_key = generate_access_key(&mut rng);
-    let mut nonce = [0u8; 16];
-    rng.fill_bytes(&mut nonce);
-    let jti = URL_SAFE_NO_PAD.encode(nonce);
 
     let exp = duration.expires_at_unix(now);
     let iat_ns = i64::try_from(now.unix_timestamp_nanos()).unwrap_or(i64::MAX);
     let key = ring.active_key();
-    let payload = Payload::build(claims.clone(), access_key.clone(), jti.clone(), iat_ns, exp);
+    let payload = Payload::build(claims.clone(), access_key.clone(), iat_ns, exp);
     let token = sign(key, &payload)?;
-    let secret_key = derive_secret(key, &access_key, &jti);
+    let secret_key = derive_secret(key, &access_key);
     let expiration = OffsetDateTime::from_unix_timestamp(exp).map_err(|_| StsError::internal())?;
     let mut claims = claims;
     claims
@@ -228,10 +228,10 @@ fn sign(key: &StsKey, payload: &Payload) -> Result<String, StsError> {
     Ok(token)
 }
 
-fn derive_secret(key: &StsKey, access_key: &str, jti: &str) -> SecretKey {
+fn derive_secret(key: &StsKey, access_key: &str) -> SecretKey {
     let mut m = key.deriver();
-    for part in [key.kid(), access_key, jti] {
-        // All three are short ASCII (kid ≤ 64, access key 20, jti 22): u16 never truncates.
+    for part in [key.kid(), access_key] {
+        // Both are short ASCII (kid ≤ 64, access key 20): u16 never truncates.
         let len = u16::try_from(part.len()).unwrap_or(u16::MAX);
         m.update(&len.to_be_bytes());
         m.update(part.as_bytes());
@@ -305,7 +305,7 @@ pub fn resolve(
     }
     let expiration =
         OffsetDateTime::from_unix_timestamp(meta.exp).map_err(|_| TokenError::Malformed)?;
-    let secret_key = derive_secret(key, &meta.access_key, &meta.jti);
+    let secret_key = derive_secret(key, &meta.access_key);
     Ok(VerifiedSession {
         access_key: meta.access_key,
         secret_key,
@@ -313,7 +313,6 @@ pub fn resolve(
         issued_at_ns: meta.iat_ns,
         expiration,
         kid: key.kid().to_string(),
-        jti: meta.jti,
     })
 }
 

@@ -47,10 +47,6 @@ fn forge(header: &serde_json::Value, payload: &[u8], key: &[u8]) -> String {
 fn payload_of(tok: &str) -> Vec<u8> {
     B64.decode(segments(tok)[1].as_bytes()).unwrap()
 }
-/// The `jti` claim of a payload: base64url of bytes 17..33 of the head.
-fn jti_of(payload: &[u8]) -> String {
-    B64.encode(&payload[17..33])
-}
 fn header_of(tok: &str) -> serde_json::Value {
     serde_json::from_slice(&B64.decode(segments(tok)[0].as_bytes()).unwrap()).unwrap()
 }
@@ -79,20 +75,54 @@ fn header_is_hs256_with_kid() {
         header_of(c.session_token.expose()),
         json!({"alg": "HS256", "kid": r.active_kid()})
     );
+    assert_eq!(r.active_kid().len(), 8);
+    // The header text is exactly that, in that order, with no spaces.
+    let h = B64
+        .decode(segments(c.session_token.expose())[0].as_bytes())
+        .unwrap();
+    assert_eq!(
+        String::from_utf8(h).unwrap(),
+        format!(r#"{{"alg":"HS256","kid":"{}"}}"#, r.active_kid())
+    );
 }
 
 /// The token travels with, and is hashed into, every request a temporary credential signs: an
-/// AssumeRole token of a short-named user is under 190 bytes (386 with HS512, `typ`, `iat` and
-/// a JSON payload; 305 with HS256 and JSON).
+/// AssumeRole token of a short-named user is 128 bytes (386 with HS512, `typ`, `iat` and a JSON
+/// payload; 305 with HS256 and JSON; 187 with a binary payload carrying the access key as text,
+/// a 16-byte jti, `exp` in full and a 16-hex-digit kid).
 #[test]
 fn an_assume_role_token_is_short() {
     let r = ring();
     let d = assume_role(&DurationConfig::default(), Some("900")).unwrap();
     let c = issue(&r, Claims::new("alice", Provider::Builtin), at(T0), d).unwrap();
-    let len = c.session_token.expose().len();
-    assert!(len < 190, "{len} bytes");
-    // The 32-byte HS256 tag: 43 base64url characters.
-    assert_eq!(segments(c.session_token.expose())[2].len(), 43);
+    let tok = c.session_token.expose();
+    // Header 32 bytes, payload 1 + 8 + 2 + 13 + 1 + 5 = 30 bytes, tag 32 bytes.
+    assert_eq!(
+        segments(tok).iter().map(String::len).collect::<Vec<_>>(),
+        [43, 40, 43]
+    );
+    assert_eq!(tok.len(), 128);
+    // Neither the access key nor any 8-character window of it is in the token as text.
+    for w in c.access_key.as_bytes().windows(8) {
+        assert!(!payload_of(tok).windows(8).any(|p| p == w));
+    }
+}
+
+#[test]
+fn issued_access_keys_are_generated_keys_and_differ() {
+    let r = ring();
+    let keys: std::collections::HashSet<String> =
+        (0..500).map(|_| issue_900(&r).access_key).collect();
+    assert_eq!(keys.len(), 500);
+    for k in &keys {
+        assert!(crate::credentials::is_generated_access_key(k), "{k}");
+        assert_eq!(
+            crate::credentials::access_key_bytes(k)
+                .and_then(|b| crate::credentials::access_key_from_bytes(&b))
+                .as_deref(),
+            Some(k.as_str())
+        );
+    }
 }
 
 #[test]
@@ -336,14 +366,10 @@ fn derivation_is_bound_to_kid() {
     let key_a_kid = r.active_kid().to_string();
     r.rotate(at(T0), time::Duration::days(1));
     let key_b = r.active_key();
-    let p = payload_of(a.session_token.expose());
-    let secret_b = derive_secret(key_b, &a.access_key, &jti_of(&p));
+    let secret_b = derive_secret(key_b, &a.access_key);
     assert_ne!(secret_b, a.secret_key);
     let key_a = r.verifying_key(&key_a_kid, T0).unwrap();
-    assert_eq!(
-        derive_secret(key_a, &a.access_key, &jti_of(&p)),
-        a.secret_key
-    );
+    assert_eq!(derive_secret(key_a, &a.access_key), a.secret_key);
 }
 
 #[test]
@@ -527,5 +553,32 @@ fn minio_20387_unknown_kid_is_clean_invalid_token() {
         let h = json!({"alg": "HS256", "typ": "JWT", "kid": kid});
         let e = resolve(&r, &c.access_key, &forge(&h, &payload, b"k"), at(T0)).unwrap_err();
         assert_eq!((e, e.s3_code()), (TokenError::UnknownKey, "InvalidTokenId"));
+    }
+}
+
+/// A payload signed with the ring's own key (as only a signer bug could make one).
+fn signed_by_ring(r: &KeyRing, payload: &[u8]) -> String {
+    let key = r.active_key();
+    let h = B64.encode(format!(r#"{{"alg":"HS256","kid":"{}"}}"#, key.kid()));
+    let signing = format!("{h}.{}", B64.encode(payload));
+    let sig = key.signer().chain_update(signing.as_bytes()).finalize();
+    format!("{signing}.{}", B64.encode(sig.into_bytes()))
+}
+
+/// Validly signed payloads that the encoder never writes are refused cleanly: the first format
+/// (version 1, access key as text), an access key number past 36^20, a cut-off head.
+#[test]
+fn signed_but_malformed_payloads_are_invalid_token() {
+    let r = ring();
+    let c = issue_900(&r);
+    let good = payload_of(c.session_token.expose());
+    assert!(resolve(&r, &c.access_key, &signed_by_ring(&r, &good), at(T0)).is_ok());
+    let mut v1 = good.clone();
+    v1[0] = 0x10;
+    let mut big_key = good.clone();
+    big_key[11..24].fill(0xff);
+    for bad in [v1, big_key, good[..20].to_vec(), Vec::new()] {
+        let e = resolve(&r, &c.access_key, &signed_by_ring(&r, &bad), at(T0)).unwrap_err();
+        assert_eq!((e, e.s3_code()), (TokenError::Malformed, "InvalidTokenId"));
     }
 }
