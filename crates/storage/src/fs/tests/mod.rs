@@ -4,6 +4,7 @@ mod bucket;
 mod cache;
 mod copy;
 mod crash;
+mod direct;
 mod list;
 mod multipart;
 mod object;

@@ -8,7 +8,7 @@ use crate::fs::multipart::MIN_PART_SIZE;
 
 const MIB5: usize = MIN_PART_SIZE as usize;
 
-async fn create(fs: &crate::FsBackend, b: &str, k: &str) -> String {
+pub(super) async fn create(fs: &crate::FsBackend, b: &str, k: &str) -> String {
     let mut meta = Metadata::new();
     meta.insert("mpb".into(), "1".into());
     fs.create_multipart_upload(req(CreateMultipartUploadInput {
@@ -25,7 +25,7 @@ async fn create(fs: &crate::FsBackend, b: &str, k: &str) -> String {
     .unwrap()
 }
 
-async fn part(
+pub(super) async fn part(
     fs: &crate::FsBackend,
     b: &str,
     k: &str,
@@ -65,7 +65,7 @@ fn completed(parts: &[(i32, &str)]) -> CompletedMultipartUpload {
     }
 }
 
-async fn complete(
+pub(super) async fn complete(
     fs: &crate::FsBackend,
     b: &str,
     k: &str,
