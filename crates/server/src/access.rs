@@ -74,6 +74,26 @@ struct Pending {
     rule: &'static Rule,
 }
 
+/// What the access decision reads of a request (from s3s's context, or from the direct read
+/// path's own parse).
+pub(crate) struct AccessQuery<'a> {
+    /// The verified credentials; `None` for an unsigned request.
+    pub credentials: Option<&'a s3s::auth::Credentials>,
+    pub headers: &'a http::HeaderMap,
+    pub uri: &'a http::Uri,
+    /// The s3s operation name.
+    pub op: &'a str,
+    /// The bucket of the path (empty for the service).
+    pub bucket: &'a str,
+    pub object: Option<&'a str>,
+    pub connection: Option<&'a ConnectionInfo>,
+}
+
+enum Decided {
+    Pending(Pending),
+    Authorized(Authorized),
+}
+
 /// The `S3Access` implementation installed in the s3s service.
 #[derive(Debug, Clone)]
 pub struct Access {
@@ -92,25 +112,54 @@ impl Access {
 
     fn check_request(&self, cx: &mut S3AccessContext<'_>) -> S3Result<()> {
         let connection = cx.extensions_mut().get::<ConnectionInfo>().cloned();
+        let (bucket, object) = match cx.s3_path() {
+            S3Path::Root => ("", None),
+            S3Path::Bucket { bucket } => (&**bucket, None),
+            S3Path::Object { bucket, key } => (&**bucket, Some(&**key)),
+        };
+        let decided = self.decide_request(&AccessQuery {
+            credentials: cx.credentials(),
+            headers: cx.headers(),
+            uri: cx.uri(),
+            op: cx.s3_op().name(),
+            bucket,
+            object,
+            connection: connection.as_ref(),
+        })?;
+        match decided {
+            Decided::Pending(pending) => drop(cx.extensions_mut().insert(pending)),
+            Decided::Authorized(proof) => drop(cx.extensions_mut().insert(proof)),
+        }
+        Ok(())
+    }
+
+    /// Whether the request `q` describes is allowed, for the server's direct read path
+    /// ([`crate::fast`]): the same authentication and decision as [`S3Access::check`], for an
+    /// operation decided without its typed input. `Err` is what `check` would answer.
+    pub(crate) fn allows(&self, q: &AccessQuery<'_>) -> S3Result<()> {
+        match self.decide_request(q)? {
+            Decided::Authorized(_) => Ok(()),
+            Decided::Pending(_) => Err(access_denied()),
+        }
+    }
+
+    /// Authenticates the request and decides every need of its operation that the path names;
+    /// an operation that needs its typed input comes back pending.
+    fn decide_request(&self, q: &AccessQuery<'_>) -> S3Result<Decided> {
         let snapshot = self.identities.iam().snapshot();
-        let principal = authenticate_in(
-            &self.identities,
-            &snapshot,
-            cx.credentials(),
-            cx.headers(),
-            cx.uri(),
-        )?;
-        let op = cx.s3_op().name();
+        let principal =
+            authenticate_in(&self.identities, &snapshot, q.credentials, q.headers, q.uri)?;
+        let op = q.op;
         let Some(rule) = table::rule(op) else {
             tracing::info!(op, "operation not in the authorization table: denied");
             return Err(access_denied());
         };
-        let query = query_pairs(cx.uri());
+        let query = query_pairs(q.uri);
         let facts = RequestFacts {
-            headers: cx.headers(),
+            headers: q.headers,
             query: &query,
-            connection: connection.as_ref(),
-            auth: AuthStyle::detect(cx.credentials().is_some(), op, cx.headers(), &query),
+            connection: q.connection,
+            auth: AuthStyle::detect(q.credentials.is_some(), op, q.headers, &query),
             now: OffsetDateTime::now_utc(),
         };
         let subject = self.authorizer.subject(&snapshot, &principal);
@@ -131,19 +180,13 @@ impl Access {
             rule,
         };
         if rule.needs_input() {
-            cx.extensions_mut().insert(pending);
-            return Ok(());
+            return Ok(Decided::Pending(pending));
         }
-        let (bucket, object) = match cx.s3_path() {
-            S3Path::Root => ("", None),
-            S3Path::Bucket { bucket } => (&**bucket, None),
-            S3Path::Object { bucket, key } => (&**bucket, Some(&**key)),
-        };
         for need in rule.needs {
             let (b, o) = match need.resource {
                 Resource::Service => ("", None),
-                Resource::Bucket => (bucket, None),
-                Resource::Object if object.is_some() => (bucket, object),
+                Resource::Bucket => (q.bucket, None),
+                Resource::Object if q.object.is_some() => (q.bucket, q.object),
                 _ => {
                     tracing::warn!(op, ?need, "request path does not fit the table row: denied");
                     return Err(access_denied());
@@ -151,8 +194,7 @@ impl Access {
             };
             self.require(&pending, need, b, o, &pending.values)?;
         }
-        cx.extensions_mut().insert(pending.authorized(Vec::new()));
-        Ok(())
+        Ok(Decided::Authorized(pending.authorized(Vec::new())))
     }
 
     fn require(

@@ -11,6 +11,7 @@ pub mod auth;
 pub mod authz;
 pub mod config;
 pub mod credentials;
+pub mod fast;
 pub mod host;
 pub mod http;
 pub mod identity;

@@ -18,6 +18,7 @@ use crate::auth::Auth;
 use crate::authz::Authorizer;
 use crate::config::Config;
 use crate::credentials::RootCredentials;
+use crate::fast::DirectReadPath;
 use crate::host::Domains;
 use crate::http::{self, HttpService};
 use crate::identity::Identities;
@@ -25,6 +26,7 @@ use crate::routes::Routes;
 use crate::s3::Strongbox;
 use crate::state::ServerState;
 use crate::sts::Sts;
+use strongbox_storage::DirectReads;
 
 /// Largest clock difference accepted in a signed request (and how far in the future a presigned
 /// URL may start), as AWS and MinIO: 15 minutes.
@@ -38,6 +40,10 @@ pub struct Server {
     state: Arc<ServerState>,
     shutdown_timeout: Duration,
     tls: Option<crate::tls::ServerTls>,
+    /// What the direct read path needs besides the backend's reads, when the configuration
+    /// allows it (see [`Server::with_direct_reads`]).
+    direct_parts: Option<(Access, Arc<Identities>)>,
+    direct: Option<Arc<DirectReadPath>>,
 }
 
 /// How serving ended.
@@ -130,7 +136,12 @@ impl Server {
         )));
         let mut s3 = S3ServiceBuilder::new(strongbox);
         s3.set_auth(Auth::new(Arc::clone(&identities)));
-        s3.set_access(Access::new(Arc::clone(&identities), authorizer));
+        let access = Access::new(Arc::clone(&identities), authorizer);
+        // Virtual-host requests and external authorisers stay with s3s (see [`crate::fast`]).
+        let direct_parts =
+            (config.direct_reads && config.domains.is_empty() && config.policy_plugin.is_none())
+                .then(|| (access.clone(), Arc::clone(&identities)));
+        s3.set_access(access);
         s3.set_route(Routes::new(Arc::clone(&state), identities).with_sts(Arc::clone(&sts)));
         if let Some(domains) = Domains::new(&config.domains) {
             s3.set_host(domains);
@@ -160,7 +171,28 @@ impl Server {
                 ))),
             state,
             shutdown_timeout: config.shutdown_timeout,
+            direct_parts,
+            direct: None,
         })
+    }
+
+    /// Answers plain GET/HEAD of objects that `reads` holds in memory without s3s (see
+    /// [`crate::fast`]); a no-op when the configuration turned that off
+    /// (`STRONGBOX_DIRECT_READS=off`, `MINIO_DOMAIN`, an external authoriser).
+    #[must_use]
+    pub fn with_direct_reads(mut self, reads: Arc<dyn DirectReads>) -> Self {
+        if let Some((access, identities)) = self.direct_parts.take() {
+            let direct = Arc::new(DirectReadPath::new(access, identities, reads));
+            self.service = self.service.with_direct_reads(Arc::clone(&direct));
+            self.direct = Some(direct);
+        }
+        self
+    }
+
+    /// Requests the direct read path answered so far (`None` when it is off).
+    #[must_use]
+    pub fn direct_reads_served(&self) -> Option<u64> {
+        self.direct.as_ref().map(|d| d.served())
     }
 
     /// The node's IAM (the same one the routes reach through `ServerState::iam`).

@@ -101,9 +101,11 @@ async fn run(config: Config) -> anyhow::Result<()> {
         info!(domains = ?config.domains, "virtual-host-style requests enabled");
     }
 
+    let reads = std::sync::Arc::new(backend.clone());
     let server = Server::bind(&config, root, backend)
         .await
-        .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.listen))?;
+        .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.listen))?
+        .with_direct_reads(reads);
     let iam = server.iam().snapshot();
     info!(
         users = iam.users().len(),

@@ -42,6 +42,7 @@ pub mod vars {
     pub const RUST_LOG: &str = "RUST_LOG";
     pub const LOG_FORMAT: &str = "STRONGBOX_LOG_FORMAT";
     pub const SHUTDOWN_TIMEOUT: &str = "STRONGBOX_SHUTDOWN_TIMEOUT";
+    pub const DIRECT_READS: &str = "STRONGBOX_DIRECT_READS";
 }
 
 /// Region when neither `MINIO_SITE_REGION` nor `MINIO_REGION` is set.
@@ -82,6 +83,9 @@ pub struct Config {
     pub tls_identity: tls_identity::TlsIdentityConfig,
     /// Who may read `/minio/v2/metrics/*` (`MINIO_PROMETHEUS_AUTH_TYPE`).
     pub prometheus_auth: crate::routes::metrics::PrometheusAuth,
+    /// Answer plain GET/HEAD of objects in memory without s3s (`STRONGBOX_DIRECT_READS`, on by
+    /// default; see [`crate::fast`]). Off sends every request through s3s.
+    pub direct_reads: bool,
     /// Things worth telling the operator once logging is up (deprecated variables, ...).
     pub warnings: Vec<String>,
 }
@@ -165,6 +169,7 @@ pub struct Sources {
     tls_problems: Vec<(String, String)>,
     tls_identity: tls_identity::TlsIdentityConfig,
     prometheus_auth: Option<String>,
+    direct_reads: Option<String>,
 }
 
 impl Sources {
@@ -239,6 +244,7 @@ impl Sources {
             tls_problems,
             tls_identity,
             prometheus_auth: env.var(crate::routes::metrics::AUTH_TYPE_VAR),
+            direct_reads: env.var(vars::DIRECT_READS),
         }
     }
 
@@ -387,6 +393,19 @@ impl Sources {
             }),
         };
 
+        let direct_reads = match self.direct_reads.as_deref().map(str::to_ascii_lowercase) {
+            None => true,
+            Some(v) if v == "on" => true,
+            Some(v) if v == "off" => false,
+            Some(v) => {
+                err(
+                    vars::DIRECT_READS,
+                    format!("{v:?} is neither \"on\" nor \"off\""),
+                );
+                true
+            }
+        };
+
         match (listen, root_credentials) {
             (Some(listen), Some(root_credentials)) if errors.is_empty() => Ok(Config {
                 listen,
@@ -405,6 +424,7 @@ impl Sources {
                 tls: self.tls,
                 tls_identity: self.tls_identity,
                 prometheus_auth,
+                direct_reads,
                 warnings,
             }),
             _ => Err(ConfigErrors(errors)),

@@ -79,6 +79,8 @@ pub struct HttpService {
     sts: Option<Arc<crate::sts::Sts>>,
     /// The Prometheus endpoint, answered before s3s (see [`crate::routes::metrics`]).
     metrics: Option<Arc<crate::routes::metrics::MetricsEndpoint>>,
+    /// Plain reads answered without s3s (see [`crate::fast`]).
+    direct: Option<Arc<crate::fast::DirectReadPath>>,
 }
 
 impl HttpService {
@@ -92,7 +94,15 @@ impl HttpService {
             connection: None,
             sts: None,
             metrics: None,
+            direct: None,
         }
+    }
+
+    /// Answer plain reads of objects in memory with `direct` (see [`crate::fast`]).
+    #[must_use]
+    pub fn with_direct_reads(mut self, direct: Arc<crate::fast::DirectReadPath>) -> Self {
+        self.direct = Some(direct);
+        self
     }
 
     /// Serve STS and accept temporary credentials with this state.
@@ -158,9 +168,14 @@ impl HttpService {
         let result = match &self.metrics {
             Some(m) if crate::routes::metrics::MetricsEndpoint::is_for(&req) => Ok(m.answer(&req)),
             _ => {
-                crate::routes::sts::front::call(self.sts.as_ref(), &self.s3, req)
-                    .instrument(span)
-                    .await
+                crate::routes::sts::front::call(
+                    self.sts.as_ref(),
+                    self.direct.as_deref(),
+                    &self.s3,
+                    req,
+                )
+                .instrument(span)
+                .await
             }
         };
         let mut resp = result.unwrap_or_else(|e| {

@@ -24,6 +24,7 @@ pub const VARS: &[&str] = &[
     vars::LOG,
     vars::LOG_FORMAT,
     vars::SHUTDOWN_TIMEOUT,
+    vars::DIRECT_READS,
     // sts/config.rs
     sts::MAX_DURATION,
     sts::STS_DURATION,

@@ -15,6 +15,7 @@ use strongbox_sts::xml::{CONTENT_TYPE, error_response};
 use strongbox_sts::{StsError, StsErrorCode, StsParams, StsRoute};
 
 use super::{Answered, StsCall};
+use crate::fast::DirectReadPath;
 use crate::http::RequestId;
 use crate::routes::Endpoint;
 use crate::sts::Sts;
@@ -24,13 +25,18 @@ const CONTENT_SHA256: &str = "x-amz-content-sha256";
 /// Longest s3s error body we read back to reshape it.
 const MAX_S3_ERROR_BODY: usize = 64 * 1024;
 
-/// Serves one request through s3s, with STS handling around it (a no-op without `sts`).
+/// Serves one request through s3s, with STS handling around it (a no-op without `sts`); an S3
+/// request that the direct read path answers does not reach s3s.
 pub async fn call(
     sts: Option<&Arc<Sts>>,
+    direct: Option<&DirectReadPath>,
     s3: &S3Service,
     req: Request<Body>,
 ) -> Result<Response<Body>, HttpError> {
     let Some(sts) = sts else {
+        if let Some(resp) = direct.and_then(|d| d.try_serve(&req)) {
+            return Ok(resp);
+        }
         return Box::pin(s3.call(req)).await;
     };
     let token = match crate::identity::session_token(req.headers(), req.uri()) {
@@ -56,8 +62,21 @@ pub async fn call(
         Some(Endpoint::Sts(route)) => {
             session::scope(creds, Box::pin(sts_request(route, s3, req))).await
         }
-        _ => session::scope(creds, Box::pin(s3.call(req))).await,
+        Some(_) => session::scope(creds, Box::pin(s3.call(req))).await,
+        None => session::scope(creds, Box::pin(s3_request(direct, s3, req))).await,
     }
+}
+
+/// An S3 request: answered by the direct read path if it can, else by s3s.
+async fn s3_request(
+    direct: Option<&DirectReadPath>,
+    s3: &S3Service,
+    req: Request<Body>,
+) -> Result<Response<Body>, HttpError> {
+    if let Some(resp) = direct.and_then(|d| d.try_serve(&req)) {
+        return Ok(resp);
+    }
+    s3.call(req).await
 }
 
 async fn sts_request(

@@ -1,0 +1,189 @@
+use http::{HeaderMap, HeaderValue};
+use s3s::auth::SecretKey;
+use time::macros::datetime;
+
+use super::*;
+
+/// AWS's published example: "GET Object" from the SigV4 header-authentication docs
+/// (examplebucket, /test.txt, Range bytes=0-9, 2013-05-24).
+const SECRET: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
+const AUTH: &str = "AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20130524/us-east-1/s3/aws4_request,SignedHeaders=host;range;x-amz-content-sha256;x-amz-date,Signature=f0e8bdb87c964420e857bd35b5d6ed310bd44f0170aba48dd91039c6036bdb41";
+const NOW: OffsetDateTime = datetime!(2013-05-24 00:05:00 UTC);
+const GET: Canonical<'static> = Canonical {
+    method: "GET",
+    uri: "/test.txt",
+    query: "",
+};
+
+fn example() -> HeaderMap {
+    let mut h = HeaderMap::new();
+    h.insert(
+        "host",
+        HeaderValue::from_static("examplebucket.s3.amazonaws.com"),
+    );
+    h.insert("range", HeaderValue::from_static("bytes=0-9"));
+    h.insert(
+        "x-amz-content-sha256",
+        HeaderValue::from_static(EMPTY_PAYLOAD_SHA256),
+    );
+    h.insert("x-amz-date", HeaderValue::from_static("20130524T000000Z"));
+    h.insert("authorization", HeaderValue::from_static(AUTH));
+    h
+}
+
+fn check(h: &HeaderMap, canonical: &Canonical<'_>, secret: &str, now: OffsetDateTime) -> bool {
+    let Some(auth) = parse(h) else { return false };
+    verify(h, &auth, canonical, &SecretKey::from(secret), now, 900)
+}
+
+#[test]
+fn aws_example_verifies() {
+    let h = example();
+    let auth = parse(&h).unwrap();
+    assert_eq!(auth.access_key, "AKIAIOSFODNN7EXAMPLE");
+    assert_eq!(auth.region, "us-east-1");
+    assert!(check(&h, &GET, SECRET, NOW));
+    // Again: now from the thread's derived-key cache.
+    assert!(check(&h, &GET, SECRET, NOW));
+}
+
+#[test]
+fn every_signed_part_matters() {
+    assert!(!check(
+        &example(),
+        &GET,
+        "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEZ",
+        NOW
+    ));
+    for canonical in [
+        Canonical {
+            method: "HEAD",
+            ..GET
+        },
+        Canonical {
+            uri: "/test.txu",
+            ..GET
+        },
+        Canonical {
+            query: "x-id=GetObject",
+            ..GET
+        },
+    ] {
+        assert!(!check(&example(), &canonical, SECRET, NOW));
+    }
+    for (name, value) in [
+        ("host", "examplebucket.s3.amazonaws.co"),
+        ("range", "bytes=0-8"),
+        ("x-amz-date", "20130524T000001Z"),
+        ("x-amz-content-sha256", "UNSIGNED-PAYLOAD"),
+    ] {
+        let mut h = example();
+        h.insert(name, HeaderValue::from_static(value));
+        assert!(!check(&h, &GET, SECRET, NOW), "{name}");
+    }
+    // A signed header missing, or sent twice.
+    let mut h = example();
+    h.remove("range");
+    assert!(!check(&h, &GET, SECRET, NOW));
+    let mut h = example();
+    h.append("range", HeaderValue::from_static("bytes=0-9"));
+    assert!(!check(&h, &GET, SECRET, NOW));
+}
+
+#[test]
+fn header_values_are_normalised_as_sigv4_says() {
+    // Extra spaces and tabs around and inside a value canonicalise to the signed form.
+    let mut h = example();
+    h.insert("range", HeaderValue::from_static(" \tbytes=0-9  "));
+    assert!(check(&h, &GET, SECRET, NOW));
+    let mut h = example();
+    h.insert("range", HeaderValue::from_static("bytes=0-9 x"));
+    assert!(!check(&h, &GET, SECRET, NOW));
+    // Not visible ASCII: left to s3s.
+    let mut h = example();
+    h.insert("range", HeaderValue::from_bytes(b"bytes=0-9\xff").unwrap());
+    assert!(!check(&h, &GET, SECRET, NOW));
+}
+
+#[test]
+fn clock_skew_and_scope_date() {
+    let h = example();
+    assert!(check(&h, &GET, SECRET, datetime!(2013-05-24 00:15:00 UTC)));
+    assert!(check(&h, &GET, SECRET, datetime!(2013-05-23 23:45:00 UTC)));
+    assert!(!check(&h, &GET, SECRET, datetime!(2013-05-24 00:15:01 UTC)));
+    assert!(!check(&h, &GET, SECRET, datetime!(2013-05-23 23:44:59 UTC)));
+    // The scope's day must be x-amz-date's.
+    let mut h = example();
+    h.insert("x-amz-date", HeaderValue::from_static("20130525T000000Z"));
+    assert!(!check(&h, &GET, SECRET, datetime!(2013-05-25 00:00:00 UTC)));
+    for bad in [
+        "2013-05-24T00:00:00Z",
+        "20130524T000000",
+        "20131324T000000Z",
+        "20130524T250000Z",
+    ] {
+        assert!(parse_amz_date(bad).is_none(), "{bad}");
+    }
+}
+
+#[test]
+fn only_the_plain_header_form_is_recognised() {
+    let example_headers = example();
+    let good = parse(&example_headers).unwrap();
+    assert_eq!(
+        good.signed_headers,
+        "host;range;x-amz-content-sha256;x-amz-date"
+    );
+    // Spaces after the commas, as most SDKs send it.
+    let spaced = AUTH
+        .replace(",SignedHeaders", ", SignedHeaders")
+        .replace(",Signature", ", Signature");
+    let mut h = example();
+    h.insert("authorization", HeaderValue::from_str(&spaced).unwrap());
+    assert!(check(&h, &GET, SECRET, NOW));
+    for bad in [
+        AUTH.replace("AWS4-HMAC-SHA256 ", "AWS4-HMAC-SHA512 "),
+        AUTH.replace("/s3/", "/sts/"),
+        AUTH.replace("aws4_request", "aws4_reques"),
+        AUTH.replace("/20130524/", "/2013052/"),
+        AUTH.replace("host;range", "range;host"),
+        AUTH.replace("host;range", "host;host;range"),
+        AUTH.replace("host;range", "Host;range"),
+        AUTH.replace("host;range", "authorization;host;range"),
+        AUTH.replace("Signature=f0e8", "Signature=F0E8"),
+        AUTH.replace("Signature=f0e8", "Signature=f0e"),
+        AUTH.replace("Signature=f0e8", "Signature=g0e8"),
+        format!("{AUTH},Extra=1"),
+        AUTH.replace("Credential=AKIAIOSFODNN7EXAMPLE/", "Credential=/"),
+        AUTH.replace("SignedHeaders=", "Signedheaders="),
+    ] {
+        let mut h = example();
+        h.insert("authorization", HeaderValue::from_str(&bad).unwrap());
+        assert!(parse(&h).is_none(), "{bad}");
+    }
+    let many: Vec<String> = (0..=MAX_SIGNED_HEADERS)
+        .map(|i| format!("h{i:02}"))
+        .collect();
+    assert!(!well_formed_signed_headers(&many.join(";")));
+    assert!(well_formed_signed_headers(
+        &many[..MAX_SIGNED_HEADERS].join(";")
+    ));
+}
+
+#[test]
+fn derived_keys_follow_secret_day_and_region() {
+    let a = SecretKey::from(SECRET);
+    let b = SecretKey::from("another-secret-key-of-forty-characters!!");
+    let ka = with_signing_key(&a, "20130524", "us-east-1", |k| *k);
+    assert_eq!(*derive(SECRET, "20130524", "us-east-1"), ka);
+    assert_ne!(with_signing_key(&b, "20130524", "us-east-1", |k| *k), ka);
+    assert_ne!(with_signing_key(&a, "20130525", "us-east-1", |k| *k), ka);
+    assert_ne!(with_signing_key(&a, "20130524", "", |k| *k), ka);
+    // More credentials than the cache holds: every answer is still the derived key.
+    for i in 0..(3 * KEYS_PER_THREAD) {
+        let s = format!("secret-number-{i}");
+        let got = with_signing_key(&SecretKey::from(s.as_str()), "20130524", "r", |k| *k);
+        assert_eq!(got, *derive(&s, "20130524", "r"));
+    }
+    assert_eq!(with_signing_key(&a, "20130524", "us-east-1", |k| *k), ka);
+}
