@@ -50,7 +50,7 @@ struct Cli {
 enum Cmd {
     /// 4 KiB GETs against the trivial hyper server (the floor).
     FloorGet(Common),
-    /// 4 KiB SigV4-signed GetObject against Strongbox.
+    /// 4 KiB SigV4-signed GetObject against Strongbox, and the floor in the same run.
     Get4k(Common),
     /// Large object PUT/GET against raw disk and MD5 speed.
     Bigobject(Common),
@@ -241,8 +241,10 @@ fn main() -> Result<()> {
             },
             c,
         ),
+        // With the floor, alternating rounds: the ratio of issue #2 (a) in one command.
         Cmd::Get4k(c) => (
             Which {
+                floor: true,
                 get4k: true,
                 ..Which::NONE
             },
