@@ -1,5 +1,6 @@
 //! A running in-process server and a raw HTTP/1.1 client for tests.
 
+pub mod direct;
 pub mod sigv4;
 
 use std::collections::HashMap;
