@@ -202,10 +202,7 @@ pub(crate) fn verify(
     h.update(payload.as_bytes());
     let canonical_hash = hex::encode(h.finalize());
 
-    with_signing_key(secret, auth.scope_date, auth.region, |key| {
-        let Ok(mut mac) = HmacSha256::new_from_slice(key) else {
-            return false;
-        };
+    with_signing_key(secret, auth.scope_date, auth.region, |mut mac| {
         for piece in [
             ALGORITHM,
             "\n",
@@ -228,11 +225,20 @@ pub(crate) fn verify(
 /// collapsed to one space. `false` for a value that is not visible ASCII, spaces and tabs
 /// (s3s reads header values as `str`).
 fn hash_normalized(h: &mut Sha256, value: &[u8]) -> bool {
-    if !value
-        .iter()
-        .all(|&b| b == b' ' || b == b'\t' || (0x21..0x7f).contains(&b))
-    {
+    // One pass without early exits (the compiler vectorises it): most values (dates, hashes,
+    // session tokens, host) have no blank at all and are hashed as they are.
+    let (mut refused, mut blanks) = (0u8, 0u8);
+    for &b in value {
+        let blank = b == b' ' || b == b'\t';
+        blanks |= u8::from(blank);
+        refused |= u8::from(!blank && !(0x21..0x7f).contains(&b));
+    }
+    if refused != 0 {
         return false;
+    }
+    if blanks == 0 {
+        h.update(value);
+        return true;
     }
     let mut first = true;
     for word in value
@@ -270,12 +276,13 @@ fn parse_amz_date(s: &str) -> Option<OffsetDateTime> {
     Some(time::PrimitiveDateTime::new(date, t).assume_utc())
 }
 
-/// A derived signing key and what it was derived from.
+/// A derived signing key, as an HMAC already keyed with it (its inner and outer pads hashed),
+/// and what it was derived from.
 struct DerivedKey {
     secret: Zeroizing<String>,
     date: [u8; 8],
     region: String,
-    key: Zeroizing<[u8; 32]>,
+    mac: HmacSha256,
 }
 
 /// Signing keys kept per thread (a handful of credentials are hot at a time).
@@ -285,12 +292,13 @@ thread_local! {
     static KEYS: RefCell<(usize, Vec<DerivedKey>)> = const { RefCell::new((0, Vec::new())) };
 }
 
-/// Runs `f` with the SigV4 signing key of `secret` for `date`, `region` and service `s3`.
+/// Runs `f` with an HMAC keyed with the SigV4 signing key of `secret` for `date`, `region` and
+/// service `s3`.
 fn with_signing_key<R>(
     secret: &SecretKey,
     date: &str,
     region: &str,
-    f: impl FnOnce(&[u8; 32]) -> R,
+    f: impl FnOnce(HmacSha256) -> R,
 ) -> R {
     let date_bytes: [u8; 8] = date.as_bytes().try_into().unwrap_or([0; 8]);
     KEYS.with(|cell| {
@@ -298,16 +306,20 @@ fn with_signing_key<R>(
         let found = keys.1.iter().position(|k| {
             k.date == date_bytes
                 && k.region == region
-                && bool::from(k.secret.as_bytes().ct_eq(secret.expose().as_bytes()))
+                && strongbox_sts::ct::bytes_eq(k.secret.as_bytes(), secret.expose().as_bytes())
         });
         let i = match found {
             Some(i) => i,
             None => {
+                let key = derive(secret.expose(), date, region);
+                let Ok(mac) = HmacSha256::new_from_slice(&*key) else {
+                    unreachable!("HMAC takes keys of any length")
+                };
                 let derived = DerivedKey {
                     secret: Zeroizing::new(secret.expose().to_owned()),
                     date: date_bytes,
                     region: region.to_owned(),
-                    key: derive(secret.expose(), date, region),
+                    mac,
                 };
                 let (next, list) = &mut *keys;
                 if list.len() < KEYS_PER_THREAD {
@@ -321,7 +333,7 @@ fn with_signing_key<R>(
                 }
             }
         };
-        f(&keys.1[i].key)
+        f(keys.1[i].mac.clone())
     })
 }
 

@@ -443,14 +443,22 @@ fn verify_cached(
     access_key: &str,
     token: &str,
 ) -> Result<Arc<TemporarySession>, Failure> {
+    let now = sts.now();
+    // A hit needs only the current generation (no snapshot reference: every request with a
+    // token comes here).
+    if let Some(session) = SESSIONS.get(
+        sts,
+        access_key,
+        token,
+        sts.iam().generation(),
+        now.unix_timestamp(),
+    ) {
+        return Ok(session);
+    }
     // The snapshot is taken before the key ring and revocations are read, so an entry can only
     // ever be stored under a generation no newer than what it was checked against.
     let snapshot = sts.iam().snapshot();
-    let now = sts.now();
     let generation = snapshot.generation();
-    if let Some(session) = SESSIONS.get(sts, access_key, token, generation, now.unix_timestamp()) {
-        return Ok(session);
-    }
     let ring = sts.key_ring();
     let session = verify(sts, &ring, &snapshot, access_key, token)?;
     let verified = session.verified();
