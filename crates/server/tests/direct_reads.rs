@@ -458,6 +458,110 @@ async fn overwrite_and_delete_are_seen_at_once() {
 }
 
 #[tokio::test]
+async fn policy_conditions_decide_alike() {
+    let p = Pair::start().await;
+    let get = |user, path: &str| req(Who::Conditioned(user), "GET", path);
+    for (name, r, direct) in [
+        (
+            "aws:SourceIp matching",
+            get("ip-local", "/data/plain.txt"),
+            true,
+        ),
+        (
+            "aws:SourceIp not matching",
+            get("ip-other", "/data/plain.txt"),
+            false,
+        ),
+        (
+            "aws:SecureTransport over http",
+            get("tls-only", "/data/plain.txt"),
+            false,
+        ),
+        (
+            "s3:authType REST-HEADER",
+            get("header-auth", "/data/plain.txt"),
+            true,
+        ),
+        (
+            "s3:authType REST-QUERY-STRING, header-signed",
+            get("query-auth", "/data/plain.txt"),
+            false,
+        ),
+        ("s3:signatureversion", get("sigv4", "/data/plain.txt"), true),
+        (
+            "aws:UserAgent matching (signed)",
+            get("agent", "/data/plain.txt").signed(&[("user-agent", "strongbox-ua/1")]),
+            true,
+        ),
+        (
+            "aws:UserAgent matching (unsigned)",
+            get("agent", "/data/plain.txt").unsigned(&[("user-agent", "strongbox-ua/2")]),
+            true,
+        ),
+        (
+            "aws:UserAgent not matching",
+            get("agent", "/data/plain.txt").unsigned(&[("user-agent", "curl/8")]),
+            false,
+        ),
+        (
+            "aws:UserAgent absent",
+            get("agent", "/data/plain.txt"),
+            false,
+        ),
+        (
+            "aws:CurrentTime after",
+            get("after-2020", "/data/plain.txt"),
+            true,
+        ),
+        (
+            "aws:CurrentTime before",
+            get("before-2020", "/data/plain.txt"),
+            false,
+        ),
+        (
+            "${aws:username} in the resource",
+            get("dir", "/data/dir/nested.txt"),
+            true,
+        ),
+        (
+            "${aws:username}, other key",
+            get("dir", "/data/plain.txt"),
+            false,
+        ),
+    ] {
+        if direct {
+            p.check(name, &r, 200, true).await;
+        } else {
+            p.check_error(name, &r, 403, "AccessDenied").await;
+        }
+    }
+    let presigned = req(
+        Who::ConditionedPresigned("query-auth"),
+        "GET",
+        "/data/plain.txt",
+    );
+    p.check(
+        "s3:authType REST-QUERY-STRING, presigned",
+        &presigned,
+        200,
+        false,
+    )
+    .await;
+    let presigned = req(
+        Who::ConditionedPresigned("header-auth"),
+        "GET",
+        "/data/plain.txt",
+    );
+    p.check_error(
+        "s3:authType REST-HEADER, presigned",
+        &presigned,
+        403,
+        "AccessDenied",
+    )
+    .await;
+}
+
+#[tokio::test]
 async fn configured_region() {
     let p = Pair::start_in(Some("eu-central-1")).await;
     let root = |region| req(Who::Root, "GET", "/data/plain.txt").region(region);

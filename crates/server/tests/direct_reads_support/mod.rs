@@ -22,6 +22,56 @@ pub const DISABLED: (&str, &str) = ("disabled", "disabled-secret");
 /// Service accounts of the reader: inheriting its policies, and restricted to data/plain.txt.
 pub const SVC_INHERIT: (&str, &str) = ("svcinherit", "svcinherit-secret");
 pub const SVC_NARROW: (&str, &str) = ("svcnarrow", "svcnarrow-secret");
+/// Users allowed s3:GetObject on `RESOURCE` under a condition (name, condition block); each
+/// user's secret is its name followed by `-secret`.
+pub const CONDITIONED: &[(&str, &str, &str)] = &[
+    (
+        "ip-local",
+        "data/*",
+        r#"{"IpAddress":{"aws:SourceIp":"127.0.0.0/8"}}"#,
+    ),
+    (
+        "ip-other",
+        "data/*",
+        r#"{"IpAddress":{"aws:SourceIp":"10.0.0.0/8"}}"#,
+    ),
+    (
+        "tls-only",
+        "data/*",
+        r#"{"Bool":{"aws:SecureTransport":"true"}}"#,
+    ),
+    (
+        "header-auth",
+        "data/*",
+        r#"{"StringEquals":{"s3:authType":"REST-HEADER"}}"#,
+    ),
+    (
+        "query-auth",
+        "data/*",
+        r#"{"StringEquals":{"s3:authType":"REST-QUERY-STRING"}}"#,
+    ),
+    (
+        "sigv4",
+        "data/*",
+        r#"{"StringEquals":{"s3:signatureversion":"AWS4-HMAC-SHA256"}}"#,
+    ),
+    (
+        "agent",
+        "data/*",
+        r#"{"StringLike":{"aws:UserAgent":"strongbox-ua/*"}}"#,
+    ),
+    (
+        "after-2020",
+        "data/*",
+        r#"{"DateGreaterThan":{"aws:CurrentTime":"2020-01-01T00:00:00Z"}}"#,
+    ),
+    (
+        "before-2020",
+        "data/*",
+        r#"{"DateLessThan":{"aws:CurrentTime":"2020-01-01T00:00:00Z"}}"#,
+    ),
+    ("dir", "data/${aws:username}/*", "{}"),
+];
 pub const EMPTY_SHA256: &str = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
 
 pub const PLAIN: &str = "hello, direct reads\n";
@@ -54,6 +104,10 @@ pub fn big_body() -> String {
 pub enum Who {
     Root,
     User((&'static str, &'static str)),
+    /// One of [`CONDITIONED`], by name.
+    Conditioned(&'static str),
+    /// One of [`CONDITIONED`], presigned.
+    ConditionedPresigned(&'static str),
     /// The reader's AssumeRole credentials, token signed as `X-Amz-Security-Token`.
     Temp,
     /// The reader's AssumeRole credentials with a session policy allowing data/plain.txt only.
@@ -192,8 +246,13 @@ impl Side {
             Who::TempTampered => Some(tamper(&self.temp.2)),
             _ => None,
         };
+        let conditioned_secret;
         let (ak, sk) = match r.who {
             Who::Root | Who::RootWithToken | Who::Presigned => (ROOT.0, ROOT.1),
+            Who::Conditioned(user) | Who::ConditionedPresigned(user) => {
+                conditioned_secret = format!("{user}-secret");
+                (user, conditioned_secret.as_str())
+            }
             Who::WrongSecret => (ROOT.0, "not-the-root-secret"),
             Who::User(u) => u,
             Who::Temp | Who::TempTampered | Who::TempTokenUnsigned | Who::TempNoToken => {
@@ -207,7 +266,7 @@ impl Side {
         let t = OffsetDateTime::now_utc() + Duration::seconds(r.skew);
         let mut headers = match r.who {
             Who::Anonymous => Vec::new(),
-            Who::Presigned => {
+            Who::Presigned | Who::ConditionedPresigned(_) => {
                 let q = signer.presign(r.method, &host, canonical, 300, t);
                 return request(r.method, &host, &format!("{}?{q}", r.path), &[], "");
             }
@@ -504,6 +563,17 @@ async fn setup(dir: &Path) {
     ] {
         iam.add_user(user, secret, status).unwrap();
         iam.attach_policies(&PolicyTarget::User(user.into()), &[policy])
+            .unwrap();
+    }
+    for (user, resource, condition) in CONDITIONED {
+        let doc = format!(
+            r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Action":["s3:GetObject"],"Resource":["arn:aws:s3:::{resource}"],"Condition":{condition}}}]}}"#
+        );
+        let name = format!("cond-{user}");
+        iam.put_policy(&name, &doc).unwrap();
+        iam.add_user(user, &format!("{user}-secret"), Status::Enabled)
+            .unwrap();
+        iam.attach_policies(&PolicyTarget::User((*user).into()), &[&name])
             .unwrap();
     }
     for ((key, secret), embedded) in [
