@@ -12,14 +12,15 @@ mod direct_reads_support;
 #[allow(dead_code)]
 mod sts_common;
 
+use strongbox_iam::{PolicyTarget, Status};
 use time::Duration;
 
 use common::direct::{config, start_direct};
 use common::send;
 use common::sigv4::{UNSIGNED_PAYLOAD, sha256_hex};
 use direct_reads_support::{
-    DISABLED, EMPTY_SHA256, NARROW, Pair, READER, ROOT, SVC_INHERIT, SVC_NARROW, Who, env, put_ok,
-    req,
+    DISABLED, EMPTY_SHA256, NARROW, Pair, READER, READER_NEW, ROOT, SVC_INHERIT, SVC_NARROW, Who,
+    env, policy, put_ok, req,
 };
 
 #[tokio::test]
@@ -559,6 +560,85 @@ async fn policy_conditions_decide_alike() {
         "AccessDenied",
     )
     .await;
+}
+
+#[tokio::test]
+async fn iam_changes_are_seen_at_once() {
+    let p = Pair::start().await;
+    let both = |f: &dyn Fn(&strongbox_iam::Iam)| {
+        f(&p.direct.srv.iam);
+        f(&p.off.srv.iam);
+    };
+    let reader = PolicyTarget::User(READER.0.into());
+    let plain = |who| req(who, "GET", "/data/plain.txt");
+    let (user, temp, svc) = (Who::User(READER), Who::Temp, Who::User(SVC_INHERIT));
+    for who in [user, temp, svc] {
+        p.check(&format!("{who:?} before"), &plain(who), 200, true)
+            .await;
+    }
+
+    let full_only = policy(&["s3:GetObject"], "data/full.txt");
+    both(&|iam| iam.put_policy("read-data", &full_only).unwrap());
+    for who in [user, temp, svc] {
+        p.check(
+            &format!("{who:?}, policy narrowed"),
+            &plain(who),
+            403,
+            false,
+        )
+        .await;
+        let full = req(who, "GET", "/data/full.txt");
+        p.check(
+            &format!("{who:?}, policy narrowed, still allowed"),
+            &full,
+            200,
+            true,
+        )
+        .await;
+    }
+    let all = policy(&["s3:GetObject"], "data/*");
+    both(&|iam| iam.put_policy("read-data", &all).unwrap());
+    p.check("policy restored", &plain(user), 200, true).await;
+
+    both(&|iam| {
+        iam.detach_policies(&reader, &["read-data"]).unwrap();
+    });
+    for who in [user, temp, svc] {
+        p.check(
+            &format!("{who:?}, policy detached"),
+            &plain(who),
+            403,
+            false,
+        )
+        .await;
+    }
+    both(&|iam| {
+        iam.attach_policies(&reader, &["read-data"]).unwrap();
+    });
+    p.check("policy attached again", &plain(temp), 200, true)
+        .await;
+
+    both(&|iam| iam.set_user_status(READER.0, Status::Disabled).unwrap());
+    for who in [user, temp, svc] {
+        p.check(&format!("{who:?}, user disabled"), &plain(who), 403, false)
+            .await;
+    }
+    both(&|iam| iam.set_user_status(READER.0, Status::Enabled).unwrap());
+    for who in [user, temp, svc] {
+        p.check(&format!("{who:?}, enabled again"), &plain(who), 200, true)
+            .await;
+    }
+
+    both(&|iam| iam.set_user_secret(READER.0, READER_NEW.1).unwrap());
+    p.check("old secret", &plain(user), 403, false).await;
+    p.check("new secret", &plain(Who::User(READER_NEW)), 200, true)
+        .await;
+
+    both(&|iam| iam.remove_user(READER.0).unwrap());
+    for who in [Who::User(READER_NEW), temp, svc] {
+        p.check(&format!("{who:?}, user removed"), &plain(who), 403, false)
+            .await;
+    }
 }
 
 #[tokio::test]

@@ -17,6 +17,8 @@ use crate::common::{Reply, error_code, request, send};
 
 pub const ROOT: (&str, &str) = ("directroot", "directroot-secret");
 pub const READER: (&str, &str) = ("reader", "reader-secret");
+/// The reader after its secret changed.
+pub const READER_NEW: (&str, &str) = ("reader", "reader-secret-2");
 pub const NARROW: (&str, &str) = ("narrow", "narrow-secret");
 pub const DISABLED: (&str, &str) = ("disabled", "disabled-secret");
 /// Service accounts of the reader: inheriting its policies, and restricted to data/plain.txt.
@@ -330,7 +332,7 @@ async fn assume_role(srv: &Direct, region: &str, extra: &str) -> (String, String
 }
 
 /// A policy allowing `actions` on `resource` (an S3 ARN without its prefix).
-fn policy(actions: &[&str], resource: &str) -> String {
+pub fn policy(actions: &[&str], resource: &str) -> String {
     let actions: Vec<String> = actions.iter().map(|a| format!("\"{a}\"")).collect();
     format!(
         r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Action":[{}],"Resource":["arn:aws:s3:::{resource}"]}}]}}"#,
