@@ -75,6 +75,17 @@ async fn direct_answers_equal_s3s_answers() {
                 .signed(&[("user-agent", "strongbox test agent")])
                 .sent_as(&[("user-agent", "strongbox   test \t agent")]),
         ),
+        ("HTTP/1.0 GET", root("GET", "/data/plain.txt").http10()),
+        ("HTTP/1.0 HEAD", root("HEAD", "/data/full.txt").http10()),
+        (
+            "accept-encoding and connection: close, unsigned",
+            root("GET", "/data/full.txt")
+                .unsigned(&[("accept-encoding", "gzip, br"), ("connection", "close")]),
+        ),
+        (
+            "a non-ASCII user-agent, unsigned",
+            root("GET", "/data/plain.txt").unsigned(&[("user-agent", "caf\u{e9}/1")]),
+        ),
         (
             "session token sent unsigned",
             req(Who::TempTokenUnsigned, "GET", "/data/plain.txt"),

@@ -151,6 +151,8 @@ pub struct Req {
     unsigned: Vec<(String, String)>,
     /// Rewrites the `Authorization` value after signing.
     auth: Option<fn(&str) -> String>,
+    /// Sent as HTTP/1.0.
+    http10: bool,
 }
 
 pub fn req(who: Who, method: &'static str, path: &str) -> Req {
@@ -167,6 +169,7 @@ pub fn req(who: Who, method: &'static str, path: &str) -> Req {
         sent_as: Vec::new(),
         unsigned: Vec::new(),
         auth: None,
+        http10: false,
     }
 }
 
@@ -199,6 +202,10 @@ impl Req {
     }
     pub fn sent_as(mut self, h: &[(&str, &str)]) -> Self {
         self.sent_as = pairs(h);
+        self
+    }
+    pub fn http10(mut self) -> Self {
+        self.http10 = true;
         self
     }
     pub fn region(mut self, region: &'static str) -> Self {
