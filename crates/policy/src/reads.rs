@@ -40,11 +40,22 @@ impl KeySet {
     }
 
     /// Whether any key of the namespace `prefix` (e.g. `jwt:`, lower case) is read.
+    /// Only the known keys that are read are looked at (their bits), not every known key: this
+    /// is asked for every request of a temporary credential.
     pub fn reads_any_in(&self, prefix: &str) -> bool {
+        let mut bits = self.known;
+        while bits != 0 {
+            // `Key as u8` is its index in `Key::ALL` (both follow the declaration order).
+            let i = bits.trailing_zeros() as usize;
+            bits &= bits - 1;
+            if Key::ALL
+                .get(i)
+                .is_some_and(|k| k.name().starts_with(prefix))
+            {
+                return true;
+            }
+        }
         self.keys.iter().any(|k| k.starts_with(prefix))
-            || Key::ALL
-                .iter()
-                .any(|k| self.reads_key(*k) && k.name().starts_with(prefix))
     }
 
     /// The keys read, normalised and sorted.

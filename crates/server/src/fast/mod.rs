@@ -9,7 +9,7 @@
 //! - `GET` or `HEAD` over HTTP/1.x, path style `/bucket/key` with a valid bucket name and a key
 //!   whose bytes need no percent-encoding, no query (or only the `x-id=GetObject` that AWS SDKs
 //!   add to a GET), no body;
-//! - only the headers in [`ALLOWED_HEADERS`]: no `Range`, conditionals, checksum mode, SSE-C or
+//! - only the headers [`allowed_header`] lists: no `Range`, conditionals, checksum mode, SSE-C or
 //!   anything else that would change the answer;
 //! - a SigV4 `Authorization` header ([`sigv4`]) that verifies with the secret s3s would use
 //!   ([`Identities::secret_key`], inside the request's session scope, so temporary credentials
@@ -40,23 +40,6 @@ use crate::access::{Access, AccessQuery};
 use crate::http::ConnectionInfo;
 use crate::identity::Identities;
 use crate::server::MAX_CLOCK_SKEW_SECS;
-
-/// The request headers the direct path accepts; any other header sends the request to s3s.
-pub const ALLOWED_HEADERS: &[&str] = &[
-    "host",
-    "authorization",
-    "x-amz-date",
-    "x-amz-content-sha256",
-    "x-amz-security-token",
-    "user-agent",
-    "x-amz-user-agent",
-    "accept",
-    "accept-encoding",
-    "connection",
-    "amz-sdk-invocation-id",
-    "amz-sdk-request",
-    "content-length",
-];
 
 /// The query AWS SDKs add to a GetObject (signed like any query).
 const SDK_GET_QUERY: &str = "x-id=GetObject";
@@ -183,11 +166,8 @@ fn plain(req: &Request<Body>) -> Option<Plain<'_>> {
     {
         return None;
     }
-    for (name, value) in req.headers() {
-        let allowed = ALLOWED_HEADERS.contains(&name.as_str());
-        if !allowed || (name == http::header::CONTENT_LENGTH && value.as_bytes() != b"0") {
-            return None;
-        }
+    if !req.headers().iter().all(|(n, v)| allowed_header(n, v)) {
+        return None;
     }
     Some(Plain {
         head,
@@ -195,6 +175,26 @@ fn plain(req: &Request<Body>) -> Option<Plain<'_>> {
         key,
         query,
     })
+}
+
+/// The request headers the direct path accepts; any other header sends the request to s3s.
+fn allowed_header(name: &http::HeaderName, value: &http::HeaderValue) -> bool {
+    match name.as_str() {
+        "host"
+        | "authorization"
+        | "x-amz-date"
+        | "x-amz-content-sha256"
+        | "x-amz-security-token"
+        | "user-agent"
+        | "x-amz-user-agent"
+        | "accept"
+        | "accept-encoding"
+        | "connection"
+        | "amz-sdk-invocation-id"
+        | "amz-sdk-request" => true,
+        "content-length" => value.as_bytes() == b"0",
+        _ => false,
+    }
 }
 
 /// Path bytes that SigV4's URI encoding keeps as they are (with `/`), so the path is its own
