@@ -75,6 +75,26 @@ async fn direct_answers_equal_s3s_answers() {
                 .signed(&[("user-agent", "strongbox test agent")])
                 .sent_as(&[("user-agent", "strongbox   test \t agent")]),
         ),
+        (
+            "signed header sent with tabs around and between words",
+            root("GET", "/data/plain.txt")
+                .signed(&[("x-amz-user-agent", "a b c")])
+                .sent_as(&[("x-amz-user-agent", "\ta\t\tb  \t c\t ")]),
+        ),
+        (
+            "signed header with an empty value",
+            root("GET", "/data/plain.txt").signed(&[("x-amz-user-agent", "")]),
+        ),
+        (
+            "several signed headers with blanks",
+            root("GET", "/data/plain.txt")
+                .signed(&[
+                    ("accept", "text/plain, */*"),
+                    ("user-agent", "x y"),
+                    ("x-amz-user-agent", "p q r"),
+                ])
+                .sent_as(&[("user-agent", "x   y"), ("x-amz-user-agent", "p\tq  r")]),
+        ),
         ("HTTP/1.0 GET", root("GET", "/data/plain.txt").http10()),
         ("HTTP/1.0 HEAD", root("HEAD", "/data/full.txt").http10()),
         (
@@ -254,6 +274,11 @@ async fn other_reads_go_to_s3s_with_the_same_answer() {
             "SignedHeaders naming a header not sent",
             root("GET", "/data/plain.txt")
                 .auth(|a| a.replace("SignedHeaders=", "SignedHeaders=accept;")),
+            200,
+        ),
+        (
+            "a signed non-ASCII header value",
+            root("GET", "/data/plain.txt").signed(&[("x-amz-user-agent", "caf\u{e9}")]),
             200,
         ),
         (
