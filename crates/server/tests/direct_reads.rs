@@ -448,6 +448,52 @@ async fn expired_session_goes_to_s3s() {
 }
 
 #[tokio::test]
+async fn revoked_sessions_go_to_s3s() {
+    let p = Pair::start().await;
+    let (temp, narrow) = (
+        req(Who::Temp, "GET", "/data/plain.txt"),
+        req(Who::TempNarrow, "GET", "/data/plain.txt"),
+    );
+    for _ in 0..2 {
+        p.check("session", &temp, 200, true).await;
+        p.check("other session", &narrow, 200, true).await;
+    }
+    let revoke = |query: Vec<(String, String)>| {
+        let q: Vec<(&str, &str)> = query
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        req(Who::Root, "POST", "/minio/admin/v3/revoke-tokens/builtin").query(&q)
+    };
+    for side in [&p.direct, &p.off] {
+        let key = side.temp_access_key().to_owned();
+        let r = revoke(vec![("accessKey".into(), key)]);
+        let r = send(side.srv.run.addr, side.build(&r)).await;
+        assert_eq!(r.status, 204, "{}", r.body);
+    }
+    p.check("revoked session", &temp, 403, false).await;
+    p.check("other session, not revoked", &narrow, 200, true)
+        .await;
+    for side in [&p.direct, &p.off] {
+        let r = revoke(vec![
+            ("user".into(), READER.0.into()),
+            ("fullRevoke".into(), "true".into()),
+        ]);
+        let r = send(side.srv.run.addr, side.build(&r)).await;
+        assert_eq!(r.status, 204, "{}", r.body);
+    }
+    p.check("every session of the user revoked", &narrow, 403, false)
+        .await;
+    p.check(
+        "the user's own keys",
+        &req(Who::User(READER), "GET", "/data/plain.txt"),
+        200,
+        true,
+    )
+    .await;
+}
+
+#[tokio::test]
 async fn overwrite_and_delete_are_seen_at_once() {
     let p = Pair::start().await;
     let path = "/data/overwrite.txt";

@@ -247,6 +247,11 @@ impl Side {
         }
     }
 
+    /// The access key of the reader's session ([`Who::Temp`]).
+    pub fn temp_access_key(&self) -> &str {
+        &self.temp.0
+    }
+
     pub fn build(&self, r: &Req) -> http::Request<Full<Bytes>> {
         let host = self.srv.run.host();
         let token = match r.who {
