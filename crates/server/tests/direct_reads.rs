@@ -45,6 +45,8 @@ async fn direct_answers_equal_s3s_answers() {
         ("zero-byte GET", root("GET", "/data/empty")),
         ("zero-byte HEAD", root("HEAD", "/data/empty")),
         ("nested key", root("GET", "/data/dir/nested.txt")),
+        // The cache holds its head, not its bytes.
+        ("object over 64 KiB, HEAD", root("HEAD", "/data/big")),
         (
             "IAM user allowed",
             req(Who::User(READER), "GET", "/data/full.txt"),
