@@ -300,6 +300,7 @@ async fn other_reads_go_to_s3s_with_the_same_answer() {
 async fn refusals_go_to_s3s_with_the_same_answer() {
     let p = Pair::start().await;
     let root = |m, path: &str| req(Who::Root, m, path);
+    let plain = |who, m| req(who, m, "/data/plain.txt");
     for (name, r, status, code) in [
         ("missing key", root("GET", "/data/nope"), 404, "NoSuchKey"),
         ("missing key HEAD", root("HEAD", "/data/nope"), 404, ""),
@@ -311,13 +312,13 @@ async fn refusals_go_to_s3s_with_the_same_answer() {
         ),
         (
             "wrong secret",
-            req(Who::WrongSecret, "GET", "/data/plain.txt"),
+            plain(Who::WrongSecret, "GET"),
             403,
             "SignatureDoesNotMatch",
         ),
         (
             "wrong secret HEAD",
-            req(Who::WrongSecret, "HEAD", "/data/plain.txt"),
+            plain(Who::WrongSecret, "HEAD"),
             403,
             "",
         ),
@@ -351,13 +352,13 @@ async fn refusals_go_to_s3s_with_the_same_answer() {
         ),
         (
             "disabled user",
-            req(Who::User(DISABLED), "GET", "/data/plain.txt"),
+            plain(Who::User(DISABLED), "GET"),
             403,
             "InvalidAccessKeyId",
         ),
         (
             "tampered session token",
-            req(Who::TempTampered, "GET", "/data/plain.txt"),
+            plain(Who::TempTampered, "GET"),
             403,
             "InvalidTokenId",
         ),
@@ -375,7 +376,7 @@ async fn refusals_go_to_s3s_with_the_same_answer() {
         ),
         (
             "session keys without their token",
-            req(Who::TempNoToken, "GET", "/data/plain.txt"),
+            plain(Who::TempNoToken, "GET"),
             403,
             "InvalidAccessKeyId",
         ),
@@ -404,7 +405,7 @@ async fn refusals_go_to_s3s_with_the_same_answer() {
         ),
         (
             "session token with root keys",
-            req(Who::RootWithToken, "GET", "/data/plain.txt"),
+            plain(Who::RootWithToken, "GET"),
             403,
             "InvalidTokenId",
         ),
@@ -422,7 +423,7 @@ async fn refusals_go_to_s3s_with_the_same_answer() {
         ),
         (
             "anonymous",
-            req(Who::Anonymous, "GET", "/data/plain.txt"),
+            plain(Who::Anonymous, "GET"),
             403,
             "AccessDenied",
         ),
@@ -723,6 +724,29 @@ async fn iam_changes_are_seen_at_once() {
         p.check(&format!("{who:?}, user removed"), &plain(who), 403, false)
             .await;
     }
+}
+
+#[tokio::test]
+async fn one_connection_mixing_direct_and_s3s_answers() {
+    let p = Pair::start().await;
+    let root = |m, path: &str| req(Who::Root, m, path);
+    let script = [
+        (root("HEAD", "/data/big"), true),
+        (root("GET", "/data/plain.txt"), true),
+        (root("GET", "/data/big"), false),
+        (root("HEAD", "/data/full.txt"), true),
+        (
+            root("GET", "/data/plain.txt").signed(&[("range", "bytes=2-3")]),
+            false,
+        ),
+        (root("GET", "/data/empty"), true),
+        (root("HEAD", "/data/nope"), false),
+        (root("GET", "/data/full.txt"), true),
+        (req(Who::WrongSecret, "GET", "/data/plain.txt"), false),
+        (root("HEAD", "/data/plain.txt"), true),
+        (root("GET", "/data/dir/nested.txt"), true),
+    ];
+    p.check_on_one_connection(&script).await;
 }
 
 #[tokio::test]

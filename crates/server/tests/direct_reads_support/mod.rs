@@ -13,7 +13,7 @@ use time::{Duration, OffsetDateTime};
 
 use crate::common::direct::{Direct, copy_dir, start_direct};
 use crate::common::sigv4::{Signer, sha256_hex, uri_encode};
-use crate::common::{Reply, error_code, request, send};
+use crate::common::{Reply, connect, error_code, request, send};
 
 pub const ROOT: (&str, &str) = ("directroot", "directroot-secret");
 pub const READER: (&str, &str) = ("reader", "reader-secret");
@@ -479,6 +479,24 @@ impl Pair {
             "{name}: answered by the direct path {answered} times, expected {direct}"
         );
         d
+    }
+
+    /// Each of `script` (request, whether direct) in turn on one connection to each server,
+    /// compared as [`Pair::check`] does.
+    pub async fn check_on_one_connection(&self, script: &[(Req, bool)]) {
+        let mut on = connect(self.direct.srv.run.addr).await.unwrap();
+        let mut off = connect(self.off.srv.run.addr).await.unwrap();
+        for (i, (r, direct)) in script.iter().enumerate() {
+            let before = self.direct.srv.direct_reads_served().unwrap();
+            let d = on.send(self.direct.build(r)).await;
+            let answered = self.direct.srv.direct_reads_served().unwrap() - before;
+            let o = off.send(self.off.build(r)).await;
+            let name = format!("request {i} ({} {})", r.method, d.status);
+            assert_eq!(d.status, o.status, "{name}: {} / {}", d.body, o.body);
+            assert_eq!(head(&d, &[]), head(&o, &[]), "{name}");
+            assert_eq!(body(&d), body(&o), "{name}");
+            assert_eq!(answered, u64::from(*direct), "{name}: direct?");
+        }
     }
 
     /// As [`Pair::check`] for an error answer (not from the direct path) with S3 error `code`
