@@ -27,13 +27,11 @@ use direct_reads_support::{
 async fn direct_answers_equal_s3s_answers() {
     let p = Pair::start().await;
     let root = |m, path: &str| req(Who::Root, m, path);
+    let get = || root("GET", "/data/plain.txt");
     for (name, r) in [
-        ("root GET", root("GET", "/data/plain.txt")),
+        ("root GET", get()),
         ("root HEAD", root("HEAD", "/data/plain.txt")),
-        (
-            "GET ?x-id=GetObject",
-            root("GET", "/data/plain.txt").query(&[("x-id", "GetObject")]),
-        ),
+        ("GET ?x-id=GetObject", get().query(&[("x-id", "GetObject")])),
         (
             "all content headers and metadata GET",
             root("GET", "/data/full.txt"),
@@ -63,33 +61,27 @@ async fn direct_answers_equal_s3s_answers() {
             "AssumeRole session HEAD",
             req(Who::Temp, "HEAD", "/data/plain.txt"),
         ),
-        (
-            "UNSIGNED-PAYLOAD",
-            root("GET", "/data/plain.txt").payload(UNSIGNED_PAYLOAD),
-        ),
-        (
-            "empty payload hash",
-            root("GET", "/data/plain.txt").payload(EMPTY_SHA256),
-        ),
+        ("UNSIGNED-PAYLOAD", get().payload(UNSIGNED_PAYLOAD)),
+        ("empty payload hash", get().payload(EMPTY_SHA256)),
         (
             "signed header sent with extra spaces and a tab",
-            root("GET", "/data/plain.txt")
+            get()
                 .signed(&[("user-agent", "strongbox test agent")])
                 .sent_as(&[("user-agent", "strongbox   test \t agent")]),
         ),
         (
             "signed header sent with tabs around and between words",
-            root("GET", "/data/plain.txt")
+            get()
                 .signed(&[("x-amz-user-agent", "a b c")])
                 .sent_as(&[("x-amz-user-agent", "\ta\t\tb  \t c\t ")]),
         ),
         (
             "signed header with an empty value",
-            root("GET", "/data/plain.txt").signed(&[("x-amz-user-agent", "")]),
+            get().signed(&[("x-amz-user-agent", "")]),
         ),
         (
             "several signed headers with blanks",
-            root("GET", "/data/plain.txt")
+            get()
                 .signed(&[
                     ("accept", "text/plain, */*"),
                     ("user-agent", "x y"),
@@ -97,7 +89,7 @@ async fn direct_answers_equal_s3s_answers() {
                 ])
                 .sent_as(&[("user-agent", "x   y"), ("x-amz-user-agent", "p\tq  r")]),
         ),
-        ("HTTP/1.0 GET", root("GET", "/data/plain.txt").http10()),
+        ("HTTP/1.0 GET", get().http10()),
         ("HTTP/1.0 HEAD", root("HEAD", "/data/full.txt").http10()),
         (
             "accept-encoding and connection: close, unsigned",
@@ -106,7 +98,7 @@ async fn direct_answers_equal_s3s_answers() {
         ),
         (
             "a non-ASCII user-agent, unsigned",
-            root("GET", "/data/plain.txt").unsigned(&[("user-agent", "caf\u{e9}/1")]),
+            get().unsigned(&[("user-agent", "caf\u{e9}/1")]),
         ),
         (
             "session token sent unsigned",
@@ -114,11 +106,11 @@ async fn direct_answers_equal_s3s_answers() {
         ),
         (
             "Authorization without spaces after commas",
-            root("GET", "/data/plain.txt").auth(|a| a.replace(", ", ",")),
+            get().auth(|a| a.replace(", ", ",")),
         ),
         (
             "content-length: 0, signed",
-            root("GET", "/data/plain.txt").signed(&[("content-length", "0")]),
+            get().signed(&[("content-length", "0")]),
         ),
         (
             "service account, inheriting",
@@ -138,11 +130,11 @@ async fn direct_answers_equal_s3s_answers() {
         ),
         (
             "credential scope with an empty region (minio-py)",
-            root("GET", "/data/plain.txt").region(""),
+            get().region(""),
         ),
         (
             "SDK headers, some unsigned",
-            root("GET", "/data/plain.txt")
+            get()
                 .query(&[("x-id", "GetObject")])
                 .payload(UNSIGNED_PAYLOAD)
                 .signed(&[
@@ -167,19 +159,16 @@ async fn direct_answers_equal_s3s_answers() {
 async fn other_reads_go_to_s3s_with_the_same_answer() {
     let p = Pair::start().await;
     let root = |m, path: &str| req(Who::Root, m, path);
+    let get = || root("GET", "/data/plain.txt");
     let etag = p
         .check("etag", &root("HEAD", "/data/plain.txt"), 200, true)
         .await;
     let etag = etag.headers["etag"].to_str().unwrap().to_owned();
     for (name, r, status) in [
-        (
-            "Range",
-            root("GET", "/data/plain.txt").signed(&[("range", "bytes=0-4")]),
-            206,
-        ),
+        ("Range", get().signed(&[("range", "bytes=0-4")]), 206),
         (
             "If-None-Match matching",
-            root("GET", "/data/plain.txt").signed(&[("if-none-match", &etag)]),
+            get().signed(&[("if-none-match", &etag)]),
             304,
         ),
         (
@@ -189,18 +178,17 @@ async fn other_reads_go_to_s3s_with_the_same_answer() {
         ),
         (
             "If-Match mismatch",
-            root("GET", "/data/plain.txt").signed(&[("if-match", "\"0000\"")]),
+            get().signed(&[("if-match", "\"0000\"")]),
             412,
         ),
         (
             "If-Modified-Since in the future",
-            root("GET", "/data/plain.txt")
-                .signed(&[("if-modified-since", "Thu, 01 Dec 2044 16:00:00 GMT")]),
+            get().signed(&[("if-modified-since", "Thu, 01 Dec 2044 16:00:00 GMT")]),
             304,
         ),
         (
             "x-amz-checksum-mode",
-            root("GET", "/data/plain.txt").signed(&[("x-amz-checksum-mode", "ENABLED")]),
+            get().signed(&[("x-amz-checksum-mode", "ENABLED")]),
             200,
         ),
         ("object over 64 KiB", root("GET", "/data/big"), 200),
@@ -224,19 +212,15 @@ async fn other_reads_go_to_s3s_with_the_same_answer() {
         ),
         (
             "response-content-type override",
-            root("GET", "/data/plain.txt").query(&[("response-content-type", "text/html")]),
+            get().query(&[("response-content-type", "text/html")]),
             200,
         ),
         (
             "payload hash of a body that is not there",
-            root("GET", "/data/plain.txt").payload(&sha256_hex(b"x")),
+            get().payload(&sha256_hex(b"x")),
             200,
         ),
-        (
-            "versionId query",
-            root("GET", "/data/plain.txt").query(&[("versionId", "abc")]),
-            200,
-        ),
+        ("versionId query", get().query(&[("versionId", "abc")]), 200),
         (
             "?x-id=GetObject on HEAD",
             root("HEAD", "/data/plain.txt").query(&[("x-id", "GetObject")]),
@@ -244,12 +228,12 @@ async fn other_reads_go_to_s3s_with_the_same_answer() {
         ),
         (
             "a header the path does not know (signed)",
-            root("GET", "/data/plain.txt").signed(&[("x-amz-expected-bucket-owner", "x")]),
+            get().signed(&[("x-amz-expected-bucket-owner", "x")]),
             200,
         ),
         (
             "a header the path does not know (unsigned)",
-            root("GET", "/data/plain.txt").unsigned(&[("origin", "http://example.com")]),
+            get().unsigned(&[("origin", "http://example.com")]),
             200,
         ),
         (
@@ -260,6 +244,14 @@ async fn other_reads_go_to_s3s_with_the_same_answer() {
         ("key with '..'", root("GET", "/data/dir/../plain.txt"), 400),
         ("key with '.'", root("GET", "/data/./plain.txt"), 400),
         ("key with '//'", root("GET", "/data//plain.txt"), 400),
+        ("a prefix, not an object", root("GET", "/data/dir"), 404),
+        ("a key ending in '/'", root("GET", "/data/dir/"), 404),
+        (
+            "an object's key and '/'",
+            root("GET", "/data/plain.txt/"),
+            404,
+        ),
+        ("a dot key", root("GET", "/data/.strongbox"), 404),
         (
             "bucket name in capitals",
             root("GET", "/DATA/plain.txt"),
@@ -267,25 +259,24 @@ async fn other_reads_go_to_s3s_with_the_same_answer() {
         ),
         (
             "query X-Id=GetObject (case)",
-            root("GET", "/data/plain.txt").query(&[("X-Id", "GetObject")]),
+            get().query(&[("X-Id", "GetObject")]),
             200,
         ),
         (
             // s3s builds the canonical request from the named headers that are present, so the
             // signature still verifies there; the direct path declines.
             "SignedHeaders naming a header not sent",
-            root("GET", "/data/plain.txt")
-                .auth(|a| a.replace("SignedHeaders=", "SignedHeaders=accept;")),
+            get().auth(|a| a.replace("SignedHeaders=", "SignedHeaders=accept;")),
             200,
         ),
         (
             "a signed non-ASCII header value",
-            root("GET", "/data/plain.txt").signed(&[("x-amz-user-agent", "caf\u{e9}")]),
+            get().signed(&[("x-amz-user-agent", "caf\u{e9}")]),
             200,
         ),
         (
             "a signed header sent twice (SigV4 joins the values)",
-            root("GET", "/data/plain.txt")
+            get()
                 .signed(&[("accept", "text/plain,text/html")])
                 .sent_as(&[("accept", "text/plain")])
                 .unsigned(&[("accept", "text/html")]),
@@ -300,6 +291,7 @@ async fn other_reads_go_to_s3s_with_the_same_answer() {
 async fn refusals_go_to_s3s_with_the_same_answer() {
     let p = Pair::start().await;
     let root = |m, path: &str| req(Who::Root, m, path);
+    let get = || root("GET", "/data/plain.txt");
     let plain = |who, m| req(who, m, "/data/plain.txt");
     for (name, r, status, code) in [
         ("missing key", root("GET", "/data/nope"), 404, "NoSuchKey"),
@@ -388,15 +380,13 @@ async fn refusals_go_to_s3s_with_the_same_answer() {
         ),
         (
             "signature of other headers than those sent",
-            root("GET", "/data/plain.txt")
-                .signed(&[("accept", "a")])
-                .sent_as(&[("accept", "b")]),
+            get().signed(&[("accept", "a")]).sent_as(&[("accept", "b")]),
             403,
             "SignatureDoesNotMatch",
         ),
         (
             "upper-case hex signature",
-            root("GET", "/data/plain.txt").auth(|a| {
+            get().auth(|a| {
                 let (head, sig) = a.split_once("Signature=").unwrap();
                 format!("{head}Signature={}", sig.to_ascii_uppercase())
             }),
@@ -411,13 +401,13 @@ async fn refusals_go_to_s3s_with_the_same_answer() {
         ),
         (
             "signed 20 minutes ago",
-            root("GET", "/data/plain.txt").skew(-20 * 60),
+            get().skew(-20 * 60),
             403,
             "RequestTimeTooSkewed",
         ),
         (
             "signed 20 minutes ahead",
-            root("GET", "/data/plain.txt").skew(20 * 60),
+            get().skew(20 * 60),
             403,
             "RequestTimeTooSkewed",
         ),
@@ -429,7 +419,7 @@ async fn refusals_go_to_s3s_with_the_same_answer() {
         ),
         (
             "inner spaces signed as sent (not collapsed)",
-            root("GET", "/data/plain.txt").signed(&[("user-agent", "strongbox   agent")]),
+            get().signed(&[("user-agent", "strongbox   agent")]),
             403,
             "SignatureDoesNotMatch",
         ),
