@@ -469,7 +469,10 @@ impl Pair {
         assert_eq!(body(&d), body(&o), "{name}: body (direct, off)");
         for skipped in ["date", "x-amz-request-id"] {
             assert!(d.headers.contains_key(skipped), "{name}: no {skipped}");
-            assert!(o.headers.contains_key(skipped), "{name}: no {skipped} (off)");
+            assert!(
+                o.headers.contains_key(skipped),
+                "{name}: no {skipped} (off)"
+            );
         }
         (d, answered)
     }
