@@ -1,0 +1,58 @@
+//! The direct read path keeps derived SigV4 signing keys per thread, found by secret, date and
+//! region. Differential as tests/direct_reads.rs: secrets that differ in one byte (first word,
+//! last byte) or only by length never stand for each other, a signature made with another user's
+//! secret is refused on both paths, and more users than the per-thread cache holds are all
+//! verified (the in-process server runs on the test's one thread, so they share one cache).
+
+#[allow(dead_code)]
+mod common;
+#[allow(dead_code)] // shared with tests/direct_reads.rs
+mod direct_reads_support;
+#[allow(dead_code)]
+mod sts_common;
+
+use strongbox_iam::{PolicyTarget, Status};
+
+use direct_reads_support::{Pair, Who, req};
+
+/// (user, secret): x and y differ in their last byte, p is x without it, m differs from x in
+/// its first eight bytes, n is unrelated.
+const USERS: &[(&str, &str)] = &[
+    ("twin-x", "twin-secret-0123456789x"),
+    ("twin-y", "twin-secret-0123456789y"),
+    ("twin-p", "twin-secret-0123456789"),
+    ("twin-m", "twin-sEcret-0123456789x"),
+    ("twin-n", "another-secret-entirely"),
+    ("twin-o", "one-more-secret-for-eviction"),
+];
+
+#[tokio::test]
+async fn signing_keys_of_different_secrets_never_stand_for_each_other() {
+    let p = Pair::start().await;
+    for iam in [&p.direct.srv.iam, &p.off.srv.iam] {
+        for (user, secret) in USERS {
+            iam.add_user(user, secret, Status::Enabled).unwrap();
+            iam.attach_policies(&PolicyTarget::User((*user).into()), &["read-data"])
+                .unwrap();
+        }
+    }
+    let get = |who: (&'static str, &'static str)| req(Who::User(who), "GET", "/data/plain.txt");
+
+    // More users than the cache holds, twice round: every one verified, by the direct path.
+    for round in 0..2 {
+        for &user in USERS {
+            p.check(&format!("{} round {round}", user.0), &get(user), 200, true)
+                .await;
+        }
+    }
+    // Each user's key freshly cached, then a request as another user signed with that secret.
+    for &(owner, secret) in USERS {
+        for &(victim, _) in USERS.iter().filter(|(u, _)| *u != owner) {
+            p.check(owner, &get((owner, secret)), 200, true).await;
+            let forged = get((victim, secret));
+            let name = format!("{victim} signed with {owner}'s secret");
+            p.check_error(&name, &forged, 403, "SignatureDoesNotMatch")
+                .await;
+        }
+    }
+}
