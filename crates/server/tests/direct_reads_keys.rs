@@ -2,7 +2,8 @@
 //! region. Differential as tests/direct_reads.rs: secrets that differ in one byte (first word,
 //! last byte) or only by length never stand for each other, a signature made with another user's
 //! secret is refused on both paths, and more users than the per-thread cache holds are all
-//! verified (the in-process server runs on the test's one thread, so they share one cache).
+//! verified (the in-process server runs on the test's one thread, so they share one cache). The
+//! access key, secret and token of two sessions never combine.
 
 #[allow(dead_code)]
 mod common;
@@ -54,5 +55,35 @@ async fn signing_keys_of_different_secrets_never_stand_for_each_other() {
             p.check_error(&name, &forged, 403, "SignatureDoesNotMatch")
                 .await;
         }
+    }
+}
+
+#[tokio::test]
+async fn a_session_key_never_borrows_another_sessions_token_or_secret() {
+    let p = Pair::start().await;
+    // Both sessions are the reader's; the narrow one's session policy allows data/plain.txt only.
+    let full = |key, secret, token| {
+        let who = Who::Mixed { key, secret, token };
+        req(who, "GET", "/data/full.txt")
+    };
+    p.check(
+        "unrestricted session",
+        &full(false, false, false),
+        200,
+        true,
+    )
+    .await;
+    p.check("narrow session", &full(true, true, true), 403, false)
+        .await;
+    for (key, secret, token) in [
+        (false, false, true),
+        (false, true, true),
+        (true, true, false),
+        (true, false, false),
+        (false, true, false),
+        (true, false, true),
+    ] {
+        let name = format!("key {key}, secret {secret}, token {token}");
+        p.check(&name, &full(key, secret, token), 403, false).await;
     }
 }

@@ -127,6 +127,13 @@ pub enum Who {
     /// Root's presigned URL.
     Presigned,
     Anonymous,
+    /// The access key, secret and token of the reader's sessions as named: `false` for
+    /// [`Who::Temp`]'s, `true` for [`Who::TempNarrow`]'s.
+    Mixed {
+        key: bool,
+        secret: bool,
+        token: bool,
+    },
 }
 
 #[derive(Clone, Debug)]
@@ -247,6 +254,14 @@ impl Side {
         }
     }
 
+    fn session(&self, narrow: bool) -> &(String, String, String) {
+        if narrow {
+            &self.temp_narrow
+        } else {
+            &self.temp
+        }
+    }
+
     /// The access key of the reader's session ([`Who::Temp`]).
     pub fn temp_access_key(&self) -> &str {
         &self.temp.0
@@ -258,6 +273,7 @@ impl Side {
             Who::Temp | Who::RootWithToken => Some(self.temp.2.clone()),
             Who::TempNarrow => Some(self.temp_narrow.2.clone()),
             Who::TempTampered => Some(tamper(&self.temp.2)),
+            Who::Mixed { token, .. } => Some(self.session(token).2.clone()),
             _ => None,
         };
         let conditioned_secret;
@@ -274,6 +290,10 @@ impl Side {
             }
             Who::TempNarrow => (self.temp_narrow.0.as_str(), self.temp_narrow.1.as_str()),
             Who::Anonymous => ("", ""),
+            Who::Mixed { key, secret, .. } => (
+                self.session(key).0.as_str(),
+                self.session(secret).1.as_str(),
+            ),
         };
         let signer = Signer::new(ak, sk, r.region);
         let canonical = r.canonical.as_deref().unwrap_or(&r.path);
