@@ -8,6 +8,7 @@
 
 #[allow(dead_code)]
 mod common;
+#[allow(dead_code)] // shared with tests/direct_reads_keys.rs
 mod direct_reads_support;
 #[allow(dead_code)]
 mod sts_common;
