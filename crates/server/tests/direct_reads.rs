@@ -784,4 +784,10 @@ async fn configuration() {
     let vhost = start_direct(dir.path(), &vhost).await;
     assert_eq!(vhost.direct_reads_served(), None);
     vhost.stop().await;
+    // An external authoriser decides instead of the policies the direct path evaluates.
+    let mut plugin = roots.to_vec();
+    plugin.push(("MINIO_POLICY_PLUGIN_URL", "http://127.0.0.1:9/authorize"));
+    let plugin = start_direct(dir.path(), &plugin).await;
+    assert_eq!(plugin.direct_reads_served(), None);
+    plugin.stop().await;
 }
