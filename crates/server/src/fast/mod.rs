@@ -9,8 +9,11 @@
 //! - `GET` or `HEAD` over HTTP/1.x, path style `/bucket/key` with a valid bucket name and a key
 //!   whose bytes need no percent-encoding, no query (or only the `x-id=GetObject` that AWS SDKs
 //!   add to a GET), no body;
-//! - only the headers [`allowed_header`] lists: no `Range`, conditionals, checksum mode, SSE-C or
-//!   anything else that would change the answer;
+//! - only the headers [`allowed_header`] lists: no `Range`, conditionals, SSE-C or anything else
+//!   that would change the answer; but one `x-amz-checksum-mode: ENABLED` (any ASCII case, as s3s
+//!   and the backend compare it), which AWS SDKs send on every GetObject by default: the backend
+//!   then answers with the stored checksums ([`DirectReads::direct_read`]'s `checksums`); any
+//!   other value, or the header twice, goes to s3s;
 //! - a SigV4 `Authorization` header ([`sigv4`]) that verifies with the secret s3s would use
 //!   ([`Identities::secret_key`], inside the request's session scope, so temporary credentials
 //!   are verified against their session token exactly as on the s3s path);
@@ -66,6 +69,8 @@ struct Plain<'a> {
     bucket: &'a str,
     key: &'a str,
     query: &'a str,
+    /// `x-amz-checksum-mode: ENABLED`.
+    checksums: bool,
 }
 
 impl DirectReadPath {
@@ -133,7 +138,7 @@ impl DirectReadPath {
             .ok()?;
         let read = self
             .reads
-            .direct_read(plain.bucket, plain.key, !plain.head)?;
+            .direct_read(plain.bucket, plain.key, !plain.head, plain.checksums)?;
         let mut resp = Response::new(read.body.map_or_else(Body::empty, Body::from));
         *resp.headers_mut() = read.headers;
         self.served.fetch_add(1, Ordering::Relaxed);
@@ -166,18 +171,31 @@ fn plain(req: &Request<Body>) -> Option<Plain<'_>> {
     {
         return None;
     }
-    if !req.headers().iter().all(|(n, v)| allowed_header(n, v)) {
-        return None;
+    let mut checksums = false;
+    for (name, value) in req.headers() {
+        if name.as_str() == CHECKSUM_MODE {
+            if checksums || !value.as_bytes().eq_ignore_ascii_case(b"ENABLED") {
+                return None;
+            }
+            checksums = true;
+        } else if !allowed_header(name, value) {
+            return None;
+        }
     }
     Some(Plain {
         head,
         bucket,
         key,
         query,
+        checksums,
     })
 }
 
-/// The request headers the direct path accepts; any other header sends the request to s3s.
+/// Accepted once, with the value `ENABLED` in any ASCII case (see the module docs).
+const CHECKSUM_MODE: &str = "x-amz-checksum-mode";
+
+/// The request headers the direct path accepts besides [`CHECKSUM_MODE`]; any other header sends
+/// the request to s3s.
 fn allowed_header(name: &http::HeaderName, value: &http::HeaderValue) -> bool {
     match name.as_str() {
         "host"
@@ -217,22 +235,40 @@ mod tests {
 
     #[test]
     fn only_plain_whole_object_reads_qualify() {
-        fn ok(r: &Request<Body>) -> Option<(bool, String, String, String)> {
-            plain(r).map(|p| (p.head, p.bucket.into(), p.key.into(), p.query.into()))
+        type Shape = (bool, String, String, String, bool);
+        fn ok(r: &Request<Body>) -> Option<Shape> {
+            plain(r).map(|p| {
+                let (b, k, q) = (p.bucket.into(), p.key.into(), p.query.into());
+                (p.head, b, k, q, p.checksums)
+            })
         }
-        let some = |head, b: &str, k: &str, q: &str| Some((head, b.into(), k.into(), q.into()));
+        let some =
+            |head, b: &str, k: &str, q: &str, c| Some((head, b.into(), k.into(), q.into(), c));
         assert_eq!(
             ok(&req("GET", "/bkt/a/b.txt", &[("host", "h")])),
-            some(false, "bkt", "a/b.txt", "")
+            some(false, "bkt", "a/b.txt", "", false)
         );
         assert_eq!(
             ok(&req("HEAD", "/bkt/k", &[("content-length", "0")])),
-            some(true, "bkt", "k", "")
+            some(true, "bkt", "k", "", false)
         );
         assert_eq!(
             ok(&req("GET", "/bkt/k?x-id=GetObject", &[])),
-            some(false, "bkt", "k", "x-id=GetObject")
+            some(false, "bkt", "k", "x-id=GetObject", false)
         );
+        for mode in ["ENABLED", "enabled", "Enabled", "eNaBlEd"] {
+            let hs = [("host", "h"), ("x-amz-checksum-mode", mode)];
+            assert_eq!(
+                ok(&req("GET", "/bkt/k?x-id=GetObject", &hs)),
+                some(false, "bkt", "k", "x-id=GetObject", true),
+                "{mode}"
+            );
+            assert_eq!(
+                ok(&req("HEAD", "/bkt/k", &hs)),
+                some(true, "bkt", "k", "", true),
+                "{mode}"
+            );
+        }
         for (method, uri, headers) in [
             ("PUT", "/bkt/k", &[][..]),
             ("HEAD", "/bkt/k?x-id=GetObject", &[]),
@@ -247,7 +283,24 @@ mod tests {
             ("GET", "/bkt/a+b", &[]),
             ("GET", "/bkt/k", &[("range", "bytes=0-1")]),
             ("GET", "/bkt/k", &[("if-none-match", "\"x\"")]),
-            ("GET", "/bkt/k", &[("x-amz-checksum-mode", "ENABLED")]),
+            ("GET", "/bkt/k", &[("x-amz-checksum-mode", "DISABLED")]),
+            ("GET", "/bkt/k", &[("x-amz-checksum-mode", "")]),
+            ("GET", "/bkt/k", &[("x-amz-checksum-mode", "ENABLED ")]),
+            ("GET", "/bkt/k", &[("x-amz-checksum-mode", "ENABLE")]),
+            ("GET", "/bkt/k", &[("x-amz-checksum-mode", "ENABLEDX")]),
+            (
+                "GET",
+                "/bkt/k",
+                &[
+                    ("x-amz-checksum-mode", "ENABLED"),
+                    ("x-amz-checksum-mode", "ENABLED"),
+                ],
+            ),
+            (
+                "GET",
+                "/bkt/k",
+                &[("x-amz-checksum-mode", "ENABLED"), ("range", "bytes=0-1")],
+            ),
             ("GET", "/bkt/k", &[("content-length", "1")]),
             ("GET", "/bkt/k", &[("transfer-encoding", "chunked")]),
         ] {

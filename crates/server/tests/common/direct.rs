@@ -30,8 +30,14 @@ struct CountingReads {
 }
 
 impl DirectReads for CountingReads {
-    fn direct_read(&self, bucket: &str, key: &str, want_body: bool) -> Option<DirectRead> {
-        let read = self.inner.direct_read(bucket, key, want_body)?;
+    fn direct_read(
+        &self,
+        bucket: &str,
+        key: &str,
+        want_body: bool,
+        checksums: bool,
+    ) -> Option<DirectRead> {
+        let read = self.inner.direct_read(bucket, key, want_body, checksums)?;
         self.answered.fetch_add(1, Ordering::Relaxed);
         Some(read)
     }

@@ -17,9 +17,10 @@
 //! Object bytes are kept only for objects up to [`MAX_CACHED_BODY`].
 //!
 //! # Rendered response heads
-//! An entry also memoises the response head of a whole-object GET/HEAD ([`Cached::head`], filled
-//! on first use by [`super::direct`]). It is derived from the entry's own `meta` only and lives
-//! and dies with the entry, so the rules above cover it too.
+//! An entry also memoises the response heads of a whole-object GET/HEAD, without and with
+//! checksum mode ([`Cached::head`], [`Cached::head_checksums`], each filled on first use by
+//! [`super::direct`]). They are derived from the entry's own `meta` only and live and die with
+//! the entry, so the rules above cover them too.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
@@ -50,6 +51,9 @@ pub(crate) struct Cached {
     /// The response head of a whole-object read, rendered once on first use (`None` inside:
     /// this object's head is left to s3s; see [`super::direct`]).
     pub(super) head: OnceLock<Option<HeaderMap>>,
+    /// The same with the stored checksums (`x-amz-checksum-mode: ENABLED`); used only when the
+    /// object has any, else `head` serves both.
+    pub(super) head_checksums: OnceLock<Option<HeaderMap>>,
 }
 
 impl Cached {
@@ -58,6 +62,7 @@ impl Cached {
             meta,
             body,
             head: OnceLock::new(),
+            head_checksums: OnceLock::new(),
         }
     }
 }
@@ -116,32 +121,40 @@ fn shard_of(k: &str) -> usize {
 fn cost_of(k: &str, c: &Cached) -> usize {
     let m = &c.meta;
     let h = &m.headers;
-    let strings = [
+    let len = |s: &[Option<&str>]| s.iter().map(|s| s.map_or(0, str::len)).sum::<usize>();
+    let strings = len(&[
         h.content_type.as_deref(),
         h.content_encoding.as_deref(),
         h.content_disposition.as_deref(),
         h.content_language.as_deref(),
         h.cache_control.as_deref(),
+    ]);
+    let checksums = len(&[
         m.checksums.crc32.as_deref(),
         m.checksums.crc32c.as_deref(),
         m.checksums.crc64nvme.as_deref(),
         m.checksums.sha1.as_deref(),
         m.checksums.sha256.as_deref(),
-    ]
-    .iter()
-    .map(|s| s.map_or(0, str::len))
-    .sum::<usize>();
+    ]);
     let user: usize = m.user.iter().map(|(k, v)| k.len() + v.len() + 48).sum();
     let segments = m.segments.len() * (std::mem::size_of::<super::meta::Segment>() + 32);
-    // The memoised response head repeats the strings, the metadata and the ETag once more.
+    // The memoised response head repeats the strings, the metadata and the ETag once more; an
+    // object with checksums may have a second head that also repeats them (one name each).
     let head = HEAD_OVERHEAD + m.etag.len() + strings + user;
+    let head_checksums = if m.checksums.is_empty() {
+        0
+    } else {
+        head + checksums + 5 * 32
+    };
     ENTRY_OVERHEAD
         + k.len()
         + m.etag.len()
         + strings
+        + checksums
         + user
         + segments
         + head
+        + head_checksums
         + c.body.as_ref().map_or(0, Bytes::len)
 }
 

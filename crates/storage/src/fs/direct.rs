@@ -6,11 +6,18 @@
 //! # What the head is
 //! The headers s3s 0.14.1 writes (`GetObject::serialize_http` / `HeadObject::serialize_http`,
 //! which agree for everything we set) for the output `object_get.rs` builds for a read of the
-//! whole object without `x-amz-checksum-mode`, in s3s's order: `accept-ranges`,
-//! `cache-control`, `content-disposition`, `content-encoding`, `content-language`,
+//! whole object, in s3s's order: `accept-ranges`, `cache-control`, then (only for a read with
+//! checksum mode, see below) `x-amz-checksum-crc32`, `-crc32c`, `-crc64nvme`, `-sha1`,
+//! `-sha256`, then `content-disposition`, `content-encoding`, `content-language`,
 //! `content-length`, `content-type`, `etag`, `expires`, `last-modified`, then `x-amz-meta-*`.
 //! The only difference: s3s writes the `x-amz-meta-*` headers in the order of a `HashMap`
 //! (random per request), this in the order of their names.
+//!
+//! # Checksum mode
+//! A whole-object read with `x-amz-checksum-mode: ENABLED` (any ASCII case, as `object_get.rs`
+//! compares) also carries the checksums stored with the object (`checksums = true`); an object
+//! stored without any has the same head either way. AWS SDKs send the header on every GET by
+//! default, so both heads are common; each is rendered on first use only.
 //!
 //! # What declines (the caller falls back to s3s)
 //! - an invalid bucket name or key, a cache miss, or a GET of an entry cached without its bytes
@@ -20,8 +27,8 @@
 //! - any value `http::HeaderValue` refuses, or a metadata name `HeaderName` refuses (s3s answers
 //!   500 there), and a date that does not format as a short HTTP date.
 //!
-//! The head is rendered once per cache entry and kept in it ([`Cached::head`]): a hit costs a
-//! `HeaderMap` clone and a `Bytes` clone.
+//! The head is rendered once per cache entry and variant and kept in it ([`Cached::head`],
+//! [`Cached::head_checksums`]): a hit costs a `HeaderMap` clone and a `Bytes` clone.
 
 use bytes::Bytes;
 use http::header::{
@@ -33,7 +40,7 @@ use s3s::dto::{Timestamp, TimestampFormat};
 
 use super::FsBackend;
 use super::cache::Cached;
-use super::meta::{ObjectMeta, ms_to_timestamp, secs_to_timestamp};
+use super::meta::{Checksums, ObjectMeta, ms_to_timestamp, secs_to_timestamp};
 use super::names::{check_key, is_valid_bucket_name};
 use super::object_get::DEFAULT_CONTENT_TYPE;
 
@@ -51,13 +58,26 @@ pub struct DirectRead {
 /// Reads answered without blocking, disk or s3s: `None` means "ask the normal path".
 pub trait DirectReads: Send + Sync + 'static {
     /// The answer to a GET (`want_body`) or HEAD of the whole of (bucket, key) with no range,
-    /// conditions, part number, checksum mode or response overrides, if it can be given from
-    /// memory exactly as the normal path would give it.
-    fn direct_read(&self, bucket: &str, key: &str, want_body: bool) -> Option<DirectRead>;
+    /// conditions, part number or response overrides, if it can be given from memory exactly as
+    /// the normal path would give it. `checksums`: the request has `x-amz-checksum-mode` set to
+    /// `ENABLED` in any ASCII case (the caller sends any other value to the normal path).
+    fn direct_read(
+        &self,
+        bucket: &str,
+        key: &str,
+        want_body: bool,
+        checksums: bool,
+    ) -> Option<DirectRead>;
 }
 
 impl DirectReads for FsBackend {
-    fn direct_read(&self, bucket: &str, key: &str, want_body: bool) -> Option<DirectRead> {
+    fn direct_read(
+        &self,
+        bucket: &str,
+        key: &str,
+        want_body: bool,
+        checksums: bool,
+    ) -> Option<DirectRead> {
         // The same checks as `object_get::lookup`: an invalid name is the normal path's error.
         if !is_valid_bucket_name(bucket) || check_key(key).is_err() {
             return None;
@@ -68,29 +88,48 @@ impl DirectReads for FsBackend {
         } else {
             None
         };
-        let headers = head(&entry)?.clone();
+        // Without stored checksums both variants are the same head: only one is kept.
+        let with_checksums = checksums && !entry.meta.checksums.is_empty();
+        let headers = head(&entry, with_checksums)?.clone();
         Some(DirectRead { headers, body })
     }
 }
 
-/// The memoised head of `entry`, rendered on first use.
-fn head(entry: &Cached) -> Option<&HeaderMap> {
-    if let Some(h) = entry.head.get() {
+/// The memoised head of `entry` (with its stored checksums or not), rendered on first use.
+fn head(entry: &Cached, checksums: bool) -> Option<&HeaderMap> {
+    let cell = if checksums {
+        &entry.head_checksums
+    } else {
+        &entry.head
+    };
+    if let Some(h) = cell.get() {
         return h.as_ref();
     }
     // Rendered outside the cell, so a concurrent first reader never waits on the formatting;
     // both render the same map from the same immutable meta and one of them is kept.
-    let _ = entry.head.set(render(&entry.meta));
-    entry.head.get().and_then(Option::as_ref)
+    let _ = cell.set(render(&entry.meta, checksums));
+    cell.get().and_then(Option::as_ref)
 }
 
-/// The head s3s writes for a whole-object read of `m` (see the module docs), or `None` where
-/// exact equality is not certain.
-pub(super) fn render(m: &ObjectMeta) -> Option<HeaderMap> {
+/// The checksum headers in the order s3s writes them.
+const CHECKSUM_HEADERS: [&str; 5] = [
+    "x-amz-checksum-crc32",
+    "x-amz-checksum-crc32c",
+    "x-amz-checksum-crc64nvme",
+    "x-amz-checksum-sha1",
+    "x-amz-checksum-sha256",
+];
+
+/// The head s3s writes for a whole-object read of `m` (see the module docs), with the stored
+/// checksums when `checksums`, or `None` where exact equality is not certain.
+pub(super) fn render(m: &ObjectMeta, checksums: bool) -> Option<HeaderMap> {
     let h = &m.headers;
-    let mut out = HeaderMap::with_capacity(10 + m.user.len());
+    let mut out = HeaderMap::with_capacity(15 + m.user.len());
     out.insert(ACCEPT_RANGES, HeaderValue::from_static("bytes"));
     put_opt(&mut out, CACHE_CONTROL, h.cache_control.as_deref())?;
+    if checksums {
+        put_checksums(&mut out, &m.checksums)?;
+    }
     put_opt(
         &mut out,
         CONTENT_DISPOSITION,
@@ -122,6 +161,15 @@ pub(super) fn render(m: &ObjectMeta) -> Option<HeaderMap> {
         out.insert(name, HeaderValue::from_str(value).ok()?);
     }
     Some(out)
+}
+
+/// Inserts the stored checksums, in s3s's order; `None` if `HeaderValue` refuses one.
+fn put_checksums(out: &mut HeaderMap, c: &Checksums) -> Option<()> {
+    let values = [&c.crc32, &c.crc32c, &c.crc64nvme, &c.sha1, &c.sha256];
+    for (name, value) in CHECKSUM_HEADERS.into_iter().zip(values) {
+        put_opt(out, HeaderName::from_static(name), value.as_deref())?;
+    }
+    Some(())
 }
 
 /// Inserts `value` under `name` if there is one; `None` if `HeaderValue` refuses it.

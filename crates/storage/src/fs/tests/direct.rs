@@ -1,7 +1,8 @@
 //! `DirectReads` against s3s itself: objects are written and read through a real `S3Service`
 //! over the backend (which fills the object cache), and then `direct_read` must give the same
-//! response head, header for header and in the same order, and the same bytes. Plus the cases
-//! that must decline, and that a write is never answered with the old head or bytes.
+//! response head, header for header and in the same order, and the same bytes, both without and
+//! with `x-amz-checksum-mode: ENABLED` (any case). Plus the cases that must decline, and that a
+//! write is never answered with the old head or bytes.
 
 use http::{HeaderMap, Method, Request, StatusCode};
 use http_body_util::BodyExt;
@@ -97,7 +98,12 @@ impl Harness {
     }
 
     fn direct(&self, key: &str, want_body: bool) -> Option<DirectRead> {
-        self.fs.direct_read(B, key, want_body)
+        self.fs.direct_read(B, key, want_body, false)
+    }
+
+    /// `direct` with checksum mode.
+    fn direct_ck(&self, key: &str, want_body: bool) -> Option<DirectRead> {
+        self.fs.direct_read(B, key, want_body, true)
     }
 
     /// GET and HEAD through s3s, then both direct reads must match them.
@@ -122,7 +128,33 @@ impl Harness {
         // A second hit answers from the memo, identically.
         let again = self.direct(key, true).expect("second hit");
         assert_eq!(ordered(&again.headers), normalised(&get.headers));
+        self.same_as_s3s_with_checksum_mode(key, data).await;
         get.headers
+    }
+
+    /// GET and HEAD through s3s with checksum mode (as s3s compares it: any case), then both
+    /// direct reads with `checksums` must match them.
+    async fn same_as_s3s_with_checksum_mode(&self, key: &str, data: &[u8]) {
+        for mode in ["ENABLED", "enabled"] {
+            let hs = [("x-amz-checksum-mode", mode)];
+            let get = self.send(Method::GET, &path(key), &hs, Vec::new()).await;
+            assert_eq!(get.status, StatusCode::OK, "GET {key} {mode}");
+            assert_eq!(get.body, data, "GET {key} {mode} body");
+            let head = self.send(Method::HEAD, &path(key), &hs, Vec::new()).await;
+            assert_eq!(head.status, StatusCode::OK, "HEAD {key} {mode}");
+            assert_eq!(normalised(&head.headers), normalised(&get.headers));
+
+            let d = self.direct_ck(key, true).expect("direct GET hit");
+            assert_same_head(&d.headers, &get.headers, &format!("GET {key} {mode}"));
+            assert_eq!(
+                d.body.as_deref(),
+                Some(data),
+                "direct GET {key} {mode} body"
+            );
+            let d = self.direct_ck(key, false).expect("direct HEAD hit");
+            assert_same_head(&d.headers, &head.headers, &format!("HEAD {key} {mode}"));
+            assert!(d.body.is_none());
+        }
     }
 }
 
@@ -275,10 +307,21 @@ async fn misses_and_invalid_names_decline() {
 
     h.get("never-read").await;
     assert!(h.direct("never-read", true).is_some());
-    assert!(h.fs.direct_read("Direct", "never-read", false).is_none());
-    assert!(h.fs.direct_read("other", "never-read", false).is_none());
-    for bad in ["", "a/../never-read", "/never-read", "x\u{1}y"] {
-        assert!(h.direct(bad, false).is_none(), "{bad:?}");
+    for checksums in [false, true] {
+        assert!(
+            h.fs.direct_read("Direct", "never-read", false, checksums)
+                .is_none()
+        );
+        assert!(
+            h.fs.direct_read("other", "never-read", false, checksums)
+                .is_none()
+        );
+        for bad in ["", "a/../never-read", "/never-read", "x\u{1}y"] {
+            assert!(
+                h.fs.direct_read(B, bad, false, checksums).is_none(),
+                "{bad:?}"
+            );
+        }
     }
     // Long keys (past the lookup's stack buffer) still hit.
     let long = "k".repeat(1000);
@@ -316,8 +359,8 @@ async fn objects_over_the_cached_body_limit_decline_for_get_only() {
 
 /// The direct answer after a write is nothing or the new object, never the old head or bytes.
 fn not_old(h: &Harness, key: &str, old: &DirectRead) {
-    for want_body in [true, false] {
-        if let Some(d) = h.direct(key, want_body) {
+    for (want_body, checksums) in [(true, false), (false, false), (true, true), (false, true)] {
+        if let Some(d) = h.fs.direct_read(B, key, want_body, checksums) {
             assert_ne!(d.headers["etag"], old.headers["etag"], "old head for {key}");
             if want_body {
                 assert_ne!(d.body, old.body, "old bytes for {key}");
@@ -397,4 +440,134 @@ async fn values_s3s_would_encode_or_refuse_decline() {
     .unwrap();
     h.head("ctl").await;
     assert!(h.direct("ctl", false).is_none());
+}
+
+fn b64(b: &[u8]) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.encode(b)
+}
+
+/// Every `x-amz-checksum-*` header, in the map's order.
+fn checksum_headers(h: &HeaderMap) -> Vec<(String, String)> {
+    ordered(h)
+        .into_iter()
+        .filter(|(n, _)| n.starts_with("x-amz-checksum-"))
+        .collect()
+}
+
+#[tokio::test]
+async fn checksum_mode_adds_the_stored_checksums_as_s3s_does() {
+    use s3s::crypto::{Checksum as _, Crc32, Crc32c, Crc64Nvme, Sha1, Sha256};
+    let h = harness().await;
+
+    let one = data(5000, 12);
+    let crc32 = b64(&Crc32::checksum(&one));
+    h.put("crc32", &[("x-amz-checksum-crc32", &crc32)], &one)
+        .await;
+    h.same_as_s3s("crc32", &one).await;
+    let d = h.direct_ck("crc32", true).unwrap();
+    assert_eq!(
+        checksum_headers(&d.headers),
+        [("x-amz-checksum-crc32".to_owned(), crc32.clone())]
+    );
+    let plain = h.direct("crc32", true).unwrap();
+    assert!(checksum_headers(&plain.headers).is_empty(), "{plain:?}");
+
+    let c = data(100, 13);
+    let crc32c = b64(&Crc32c::checksum(&c));
+    h.put(
+        "crc32c",
+        &[
+            ("x-amz-checksum-crc32c", &crc32c),
+            ("cache-control", "no-cache"),
+            ("content-type", "text/csv"),
+            ("x-amz-meta-m", "v"),
+        ],
+        &c,
+    )
+    .await;
+    // Checksum mode asked first: the plain head is still rendered without checksums.
+    h.get("crc32c").await;
+    let d = h.direct_ck("crc32c", true).unwrap();
+    let names: Vec<_> = ordered(&d.headers).into_iter().map(|(n, _)| n).collect();
+    assert_eq!(
+        &names[..3],
+        ["accept-ranges", "cache-control", "x-amz-checksum-crc32c"]
+    );
+    assert!(checksum_headers(&h.direct("crc32c", false).unwrap().headers).is_empty());
+    h.same_as_s3s("crc32c", &c).await;
+
+    // Two given at once (the largest object cached with its bytes).
+    let s = data(64 << 10, 14);
+    let sha256 = b64(&Sha256::checksum(&s));
+    h.put(
+        "sha256+crc32",
+        &[
+            ("x-amz-checksum-sha256", &sha256),
+            ("x-amz-checksum-crc32", &b64(&Crc32::checksum(&s))),
+        ],
+        &s,
+    )
+    .await;
+    h.same_as_s3s("sha256+crc32", &s).await;
+    let d = h.direct_ck("sha256+crc32", true).unwrap();
+    assert_eq!(
+        checksum_headers(&d.headers),
+        [
+            ("x-amz-checksum-crc32".to_owned(), b64(&Crc32::checksum(&s))),
+            ("x-amz-checksum-sha256".to_owned(), sha256),
+        ]
+    );
+
+    // All five, each in s3s's place.
+    let all = data(2048, 15);
+    let sums = [
+        ("x-amz-checksum-sha256", b64(&Sha256::checksum(&all))),
+        ("x-amz-checksum-sha1", b64(&Sha1::checksum(&all))),
+        ("x-amz-checksum-crc64nvme", b64(&Crc64Nvme::checksum(&all))),
+        ("x-amz-checksum-crc32c", b64(&Crc32c::checksum(&all))),
+        ("x-amz-checksum-crc32", b64(&Crc32::checksum(&all))),
+    ];
+    let mut hs: Vec<(&str, &str)> = sums.iter().map(|(n, v)| (*n, v.as_str())).collect();
+    hs.push(("content-disposition", "inline"));
+    h.put("all", &hs, &all).await;
+    h.same_as_s3s("all", &all).await;
+    let d = h.direct_ck("all", true).unwrap();
+    let expected: Vec<_> = sums
+        .iter()
+        .rev()
+        .map(|(n, v)| ((*n).to_owned(), v.clone()))
+        .collect();
+    assert_eq!(checksum_headers(&d.headers), expected);
+
+    // Too big for the cached bytes: HEAD only, with its checksum too.
+    let big = data((64 << 10) + 1, 16);
+    let big_crc = b64(&Crc32::checksum(&big));
+    h.put("big", &[("x-amz-checksum-crc32", &big_crc)], &big)
+        .await;
+    let head = h
+        .send(
+            Method::HEAD,
+            &path("big"),
+            &[("x-amz-checksum-mode", "Enabled")],
+            Vec::new(),
+        )
+        .await;
+    assert_eq!(head.headers["x-amz-checksum-crc32"], big_crc.as_str());
+    assert!(h.direct_ck("big", true).is_none());
+    let d = h.direct_ck("big", false).expect("HEAD hit");
+    assert_same_head(&d.headers, &head.headers, "HEAD big with checksum mode");
+
+    // An overwrite never leaves the old head of either variant.
+    let old = h.direct_ck("crc32", true).unwrap();
+    let next = data(5001, 17);
+    let next_crc = b64(&Crc32::checksum(&next));
+    h.put("crc32", &[("x-amz-checksum-crc32", &next_crc)], &next)
+        .await;
+    not_old(&h, "crc32", &old);
+    h.same_as_s3s("crc32", &next).await;
+    assert_eq!(
+        h.direct_ck("crc32", false).unwrap().headers["x-amz-checksum-crc32"],
+        next_crc.as_str()
+    );
 }
