@@ -87,11 +87,15 @@ pub(crate) struct AccessQuery<'a> {
     pub bucket: &'a str,
     pub object: Option<&'a str>,
     pub connection: Option<&'a ConnectionInfo>,
+    /// The time the decision is made at (`aws:CurrentTime`, signature age).
+    pub now: OffsetDateTime,
 }
 
 enum Decided {
+    /// Needs the typed input ([`Rule::needs_input`]).
     Pending(Pending),
-    Authorized(Authorized),
+    /// Every need allowed (the proof is made only where one is kept).
+    Allowed(Pending),
 }
 
 /// The `S3Access` implementation installed in the s3s service.
@@ -125,10 +129,13 @@ impl Access {
             bucket,
             object,
             connection: connection.as_ref(),
+            now: OffsetDateTime::now_utc(),
         })?;
         match decided {
             Decided::Pending(pending) => drop(cx.extensions_mut().insert(pending)),
-            Decided::Authorized(proof) => drop(cx.extensions_mut().insert(proof)),
+            Decided::Allowed(pending) => {
+                drop(cx.extensions_mut().insert(pending.authorized(Vec::new())));
+            }
         }
         Ok(())
     }
@@ -138,7 +145,7 @@ impl Access {
     /// operation decided without its typed input. `Err` is what `check` would answer.
     pub(crate) fn allows(&self, q: &AccessQuery<'_>) -> S3Result<()> {
         match self.decide_request(q)? {
-            Decided::Authorized(_) => Ok(()),
+            Decided::Allowed(_) => Ok(()),
             Decided::Pending(_) => Err(access_denied()),
         }
     }
@@ -160,7 +167,7 @@ impl Access {
             query: &query,
             connection: q.connection,
             auth: AuthStyle::detect(q.credentials.is_some(), op, q.headers, &query),
-            now: OffsetDateTime::now_utc(),
+            now: q.now,
         };
         let subject = self.authorizer.subject(&snapshot, &principal);
         // Only the values the subject's policies read are built; root (the owner) reads none
@@ -194,7 +201,7 @@ impl Access {
             };
             self.require(&pending, need, b, o, &pending.values)?;
         }
-        Ok(Decided::Authorized(pending.authorized(Vec::new())))
+        Ok(Decided::Allowed(pending))
     }
 
     fn require(

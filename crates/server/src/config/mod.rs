@@ -630,8 +630,16 @@ mod tests {
     #[test]
     fn direct_reads_on_by_default_off_on_request() {
         assert!(load(&[]).unwrap().direct_reads);
-        assert!(load(&[("STRONGBOX_DIRECT_READS", "ON")]).unwrap().direct_reads);
-        assert!(!load(&[("STRONGBOX_DIRECT_READS", "off")]).unwrap().direct_reads);
+        assert!(
+            load(&[("STRONGBOX_DIRECT_READS", "ON")])
+                .unwrap()
+                .direct_reads
+        );
+        assert!(
+            !load(&[("STRONGBOX_DIRECT_READS", "off")])
+                .unwrap()
+                .direct_reads
+        );
         let err = load(&[("STRONGBOX_DIRECT_READS", "sometimes")]).unwrap_err();
         assert_eq!(settings(&err), ["STRONGBOX_DIRECT_READS"]);
     }

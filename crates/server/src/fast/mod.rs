@@ -134,6 +134,7 @@ impl DirectReadPath {
                 bucket: plain.bucket,
                 object: Some(plain.key),
                 connection: req.extensions().get::<ConnectionInfo>(),
+                now,
             })
             .ok()?;
         let read = self

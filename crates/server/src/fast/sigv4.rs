@@ -124,6 +124,17 @@ fn lower_hex_32(s: &str) -> Option<[u8; 32]> {
     Some(out)
 }
 
+/// 64 lower-case hex digits, on the stack.
+fn lower_hex(bytes: &[u8; 32]) -> [u8; 64] {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut out = [0u8; 64];
+    for (pair, b) in out.chunks_exact_mut(2).zip(bytes) {
+        pair[0] = HEX[usize::from(b >> 4)];
+        pair[1] = HEX[usize::from(b & 0xf)];
+    }
+    out
+}
+
 fn nibble(c: u8) -> Option<u8> {
     match c {
         b'0'..=b'9' => Some(c - b'0'),
@@ -200,7 +211,8 @@ pub(crate) fn verify(
     h.update(auth.signed_headers.as_bytes());
     h.update(b"\n");
     h.update(payload.as_bytes());
-    let canonical_hash = hex::encode(h.finalize());
+    let canonical_hash = lower_hex(&h.finalize().into());
+    let canonical_hash = std::str::from_utf8(&canonical_hash).unwrap_or_default();
 
     with_signing_key(secret, auth.scope_date, auth.region, |mut mac| {
         for piece in [
@@ -212,7 +224,7 @@ pub(crate) fn verify(
             "/",
             auth.region,
             "/s3/aws4_request\n",
-            &canonical_hash,
+            canonical_hash,
         ] {
             mac.update(piece.as_bytes());
         }

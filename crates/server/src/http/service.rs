@@ -163,7 +163,8 @@ impl HttpService {
             .starts_with(crate::routes::admin::ANY_ADMIN_PREFIX)
             .then(|| req.uri().path().to_owned());
         let body_declared = declares_body(&req);
-        let start = Instant::now();
+        // Only the access log line reads the clock.
+        let start = line.is_some().then(Instant::now);
         let span = tracing::debug_span!("request", id = id.as_str());
         let result = match &self.metrics {
             Some(m) if crate::routes::metrics::MetricsEndpoint::is_for(&req) => Ok(m.answer(&req)),
@@ -203,7 +204,8 @@ impl HttpService {
                 path = %line.path,
                 query = %line.query,
                 status = resp.status().as_u16(),
-                duration_us = u64::try_from(start.elapsed().as_micros()).unwrap_or(u64::MAX),
+                duration_us = start
+                    .map_or(u64::MAX, |s| u64::try_from(s.elapsed().as_micros()).unwrap_or(u64::MAX)),
                 "request"
             );
         }
