@@ -101,6 +101,41 @@ pub fn big_body() -> String {
     "0123456789abcdef".repeat(70 * 1024 / 16)
 }
 
+/// Objects PUT with `x-amz-checksum-*` headers, which the backend stores and answers with to a
+/// read with checksum mode: (path, body, the headers in s3s's order). One with a CRC32, one with
+/// all five algorithms.
+pub fn checksummed() -> Vec<(&'static str, &'static str, Vec<(String, String)>)> {
+    use base64::Engine as _;
+    use s3s::crypto::{Checksum as _, Crc32, Crc32c, Crc64Nvme, Sha1, Sha256};
+    fn sums(body: &str, which: &[&str]) -> Vec<(String, String)> {
+        let b = body.as_bytes();
+        let all = [
+            ("crc32", Crc32::checksum(b).to_vec()),
+            ("crc32c", Crc32c::checksum(b).to_vec()),
+            ("crc64nvme", Crc64Nvme::checksum(b).to_vec()),
+            ("sha1", Sha1::checksum(b).to_vec()),
+            ("sha256", Sha256::checksum(b).to_vec()),
+        ];
+        all.into_iter()
+            .filter(|(alg, _)| which.contains(alg))
+            .map(|(alg, d)| {
+                let v = base64::engine::general_purpose::STANDARD.encode(d);
+                (format!("x-amz-checksum-{alg}"), v)
+            })
+            .collect()
+    }
+    let one = "checksummed: crc32\n";
+    let all = "checksummed: every algorithm\n";
+    vec![
+        ("/data/crc32.txt", one, sums(one, &["crc32"])),
+        (
+            "/data/sums.txt",
+            all,
+            sums(all, &["crc32", "crc32c", "crc64nvme", "sha1", "sha256"]),
+        ),
+    ]
+}
+
 /// Who signs a request, and how.
 #[derive(Clone, Copy, Debug)]
 pub enum Who {
@@ -457,7 +492,15 @@ impl Pair {
             _dirs: (a, b),
         };
         // Prime the object cache of both (the first read of an object goes through s3s).
-        let keys = ["plain.txt", "full.txt", "empty", "dir/nested.txt", "big"];
+        let keys = [
+            "plain.txt",
+            "full.txt",
+            "empty",
+            "dir/nested.txt",
+            "big",
+            "crc32.txt",
+            "sums.txt",
+        ];
         let keys = keys.iter().map(|k| format!("/data/{k}"));
         for path in keys.chain(["/pub/open.txt".into(), "/data/private/x".into()]) {
             for side in [&pair.direct, &pair.off] {
@@ -598,6 +641,10 @@ async fn setup(dir: &Path) {
         ("/pub/open.txt", "open\n", &[]),
     ] {
         put_ok(&side, path, &[], body, headers).await;
+    }
+    for (path, body, sums) in checksummed() {
+        let headers: Vec<(&str, &str)> = sums.iter().map(|(n, v)| (&**n, &**v)).collect();
+        put_ok(&side, path, &[], body, &headers).await;
     }
     // Anyone may read pub/*; nobody (but root) data/private/*, whatever their IAM policy says.
     let bucket_policy = |bucket: &str, effect: &str, resource: &str| {
