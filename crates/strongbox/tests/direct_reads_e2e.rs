@@ -1,27 +1,39 @@
 //! The direct read path end to end: the real binary with it (the default) and with
 //! `STRONGBOX_DIRECT_READS=off`, over copies of one data directory, answer aws-sdk-rust's
-//! GetObject / HeadObject alike, read after read. The SDK's requests are recorded: with
-//! `ResponseChecksumValidation::WhenRequired` they have the shape the direct path serves (only
-//! headers the direct path accepts, the `x-id=GetObject` query, an empty or
-//! unsigned payload hash); by default the SDK adds `x-amz-checksum-mode: ENABLED`, which the
-//! direct path leaves to s3s. (Which requests the direct path answers is tested in process, with
-//! its counter: crates/server/tests/direct_reads.rs.)
+//! GetObject / HeadObject alike, read after read. The SDK's requests are recorded: they have the
+//! shape the direct path serves (only headers the direct path accepts, the `x-id=GetObject`
+//! query, an empty or unsigned payload hash), by default (`ResponseChecksumValidation::
+//! WhenSupported`) with `x-amz-checksum-mode: ENABLED` on every GET, which the path accepts.
+//!
+//! The binary does not tell which path answered, so a second test runs the server in process,
+//! wired as the binary wires it, with the backend's `DirectReads` wrapped to count its answers:
+//! the SDK's default GetObject is answered directly (with the stored checksums, which the SDK
+//! validates) and exactly as the first, s3s-answered, read of the same object.
 
 #[allow(dead_code)]
 mod common;
 
 use std::collections::HashMap;
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use aws_credential_types::Credentials;
 use aws_sdk_s3::config::interceptors::BeforeTransmitInterceptorContextRef;
-use aws_sdk_s3::config::{ConfigBag, Intercept, ResponseChecksumValidation, RuntimeComponents};
+use aws_sdk_s3::config::{
+    BehaviorVersion, ConfigBag, Intercept, Region, RequestChecksumCalculation,
+    ResponseChecksumValidation, RuntimeComponents,
+};
 use aws_sdk_s3::primitives::ByteStream;
 use common::{Server, default_env};
+use strongbox_server::config::ServerArgs;
+use strongbox_server::{Config, credentials};
+use strongbox_storage::{DirectRead, DirectReads, FsBackend};
 
 const BUCKET: &str = "direct";
-/// The request headers the direct path accepts (`strongbox_server::fast`, its module docs).
+/// The request headers the direct path accepts (`strongbox_server::fast`, its module docs),
+/// besides `x-amz-checksum-mode: ENABLED`.
 const DIRECT_HEADERS: &[&str] = &[
     "host",
     "authorization",
@@ -170,7 +182,10 @@ fn direct_shape(method: &str, uri: &str, headers: &[(String, String)]) -> Result
         _ => return Err(format!("{method} {uri}")),
     }
     for (name, value) in headers {
-        if !DIRECT_HEADERS.contains(&name.as_str()) && !(name == "content-length" && value == "0") {
+        let accepted = DIRECT_HEADERS.contains(&name.as_str())
+            || (name == "content-length" && value == "0")
+            || (name == "x-amz-checksum-mode" && value.eq_ignore_ascii_case("ENABLED"));
+        if !accepted {
             return Err(format!("header {name}: {value}"));
         }
         if name == "x-amz-content-sha256" && value != "UNSIGNED-PAYLOAD" && value != EMPTY_SHA256 {
@@ -246,18 +261,160 @@ async fn sdk_reads_alike_with_and_without_direct_reads() {
         let sent = on_rec.take();
         assert_eq!(sent.len(), 4 * 3 * 2);
         for (method, uri, headers) in &sent {
-            let shape = direct_shape(method, uri, headers);
-            match validation {
-                ResponseChecksumValidation::WhenRequired => {
-                    assert_eq!(shape, Ok(()), "{method} {uri} {headers:?}");
-                }
-                _ if method == "GET" => {
-                    let mode = headers.iter().find(|(k, _)| k == "x-amz-checksum-mode");
-                    assert!(mode.is_some(), "{uri} {headers:?}");
-                    assert!(shape.is_err());
-                }
-                _ => assert_eq!(shape, Ok(()), "{method} {uri} {headers:?}"),
-            }
+            assert_eq!(
+                direct_shape(method, uri, headers),
+                Ok(()),
+                "{method} {uri} {headers:?}"
+            );
+            let mode = headers.iter().any(|(k, _)| k == "x-amz-checksum-mode");
+            let expected =
+                method == "GET" && !matches!(validation, ResponseChecksumValidation::WhenRequired);
+            assert_eq!(mode, expected, "{validation:?} {method} {uri} {headers:?}");
         }
     }
+}
+
+/// The backend's [`DirectReads`], counting the reads it answered, and those with checksums.
+struct Counting {
+    inner: FsBackend,
+    answered: AtomicU64,
+    with_checksums: AtomicU64,
+}
+
+impl DirectReads for Counting {
+    fn direct_read(
+        &self,
+        bucket: &str,
+        key: &str,
+        want_body: bool,
+        checksums: bool,
+    ) -> Option<DirectRead> {
+        let read = self.inner.direct_read(bucket, key, want_body, checksums)?;
+        self.answered.fetch_add(1, Ordering::Relaxed);
+        if checksums {
+            self.with_checksums.fetch_add(1, Ordering::Relaxed);
+        }
+        Some(read)
+    }
+}
+
+impl Counting {
+    /// (answered, of those with checksums) so far.
+    fn counts(&self) -> (u64, u64) {
+        (
+            self.answered.load(Ordering::Relaxed),
+            self.with_checksums.load(Ordering::Relaxed),
+        )
+    }
+}
+
+#[tokio::test]
+async fn sdk_default_get_object_is_answered_directly() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut args = ServerArgs::new(dir.path());
+    args.address = "127.0.0.1:0".into();
+    let env: HashMap<&str, &str> = [
+        ("MINIO_ROOT_USER", common::ROOT_USER),
+        ("MINIO_ROOT_PASSWORD", common::ROOT_PASSWORD),
+    ]
+    .into();
+    let config = Config::from_sources(&args, &env).unwrap();
+    let (root, _) = credentials::resolve(&config.root_credentials, &config.data_dir).unwrap();
+    let backend = FsBackend::open_with_region(&config.data_dir, &config.region)
+        .await
+        .unwrap();
+    let reads = Arc::new(Counting {
+        inner: backend.clone(),
+        answered: AtomicU64::new(0),
+        with_checksums: AtomicU64::new(0),
+    });
+    // As the binary does (crates/strongbox/src/main.rs).
+    let server = strongbox_server::Server::bind(&config, root, backend)
+        .await
+        .unwrap()
+        .with_direct_reads(Arc::clone(&reads) as Arc<dyn DirectReads>);
+    assert_eq!(server.direct_reads_served(), Some(0));
+    let addr = server.local_addr();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(server.serve(async {
+        let _ = stopped.await;
+    }));
+
+    // The SDK's defaults: checksums computed on upload when supported, validated on download.
+    let conf = |calculation| {
+        aws_sdk_s3::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .endpoint_url(format!("http://{addr}"))
+            .region(Region::new(common::REGION))
+            .credentials_provider(Credentials::new(
+                common::ROOT_USER,
+                common::ROOT_PASSWORD,
+                None,
+                None,
+                "strongbox-e2e",
+            ))
+            .force_path_style(true)
+            .request_checksum_calculation(calculation)
+            .build()
+    };
+    let s3 = aws_sdk_s3::Client::from_conf(conf(RequestChecksumCalculation::WhenSupported));
+    let no_sums = aws_sdk_s3::Client::from_conf(conf(RequestChecksumCalculation::WhenRequired));
+    s3.create_bucket().bucket(BUCKET).send().await.unwrap();
+    let objects: [(&str, &[u8], &aws_sdk_s3::Client); 3] = [
+        ("summed.txt", b"the SDK computes a checksum of this\n", &s3),
+        ("summed-empty", b"", &s3),
+        ("unsummed.txt", b"stored without a checksum\n", &no_sums),
+    ];
+    for (key, body, client) in objects {
+        client
+            .put_object()
+            .bucket(BUCKET)
+            .key(key)
+            .body(ByteStream::from_static(body))
+            .send()
+            .await
+            .unwrap();
+    }
+
+    for (key, body, _) in objects {
+        // The first read misses the object cache and goes through s3s (which fills it).
+        let before = reads.counts();
+        let first = get(&s3, key).await;
+        assert_eq!(
+            reads.counts(),
+            before,
+            "GET {key}: the first read is not direct"
+        );
+        for round in 0..3 {
+            let before = reads.counts();
+            assert_eq!(get(&s3, key).await, first, "GET {key} round {round}");
+            assert_eq!(
+                reads.counts(),
+                (before.0 + 1, before.1 + 1),
+                "GET {key} round {round}: direct, with checksum mode"
+            );
+            let before = reads.counts();
+            head(&s3, key).await;
+            assert_eq!(
+                reads.counts(),
+                (before.0 + 1, before.1),
+                "HEAD {key} round {round}: direct, without checksum mode"
+            );
+        }
+        let before = reads.counts();
+        let out = s3
+            .get_object()
+            .bucket(BUCKET)
+            .key(key)
+            .send()
+            .await
+            .unwrap();
+        let stored = out.checksum_crc32().or(out.checksum_crc64_nvme()).is_some();
+        assert_eq!(stored, key.starts_with("summed"), "{key}: {out:?}");
+        // Collecting validates the body against the checksum header, when there is one.
+        assert_eq!(out.body.collect().await.unwrap().into_bytes(), body);
+        assert_eq!(reads.counts(), (before.0 + 1, before.1 + 1), "{key}");
+    }
+    let _ = stop.send(());
+    task.await.unwrap();
 }
