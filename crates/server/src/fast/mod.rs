@@ -96,7 +96,11 @@ impl DirectReadPath {
 
     /// The response, or `None`: then the request goes through s3s. Call inside the request's
     /// session scope ([`crate::sts::session::scope`]) when the server has STS.
-    pub(crate) fn try_serve(&self, req: &Request<Body>) -> Option<Response<Body>> {
+    pub(crate) fn try_serve(
+        &self,
+        req: &Request<Body>,
+        connection: Option<&ConnectionInfo>,
+    ) -> Option<Response<Body>> {
         let plain = plain(req)?;
         let headers = req.headers();
         let auth = sigv4::parse(headers)?;
@@ -133,7 +137,7 @@ impl DirectReadPath {
                 },
                 bucket: plain.bucket,
                 object: Some(plain.key),
-                connection: req.extensions().get::<ConnectionInfo>(),
+                connection,
                 now,
             })
             .ok()?;

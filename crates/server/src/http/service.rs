@@ -144,11 +144,6 @@ impl HttpService {
     /// Handles one request; never fails (an internal failure becomes a 500 with an S3 error body).
     pub async fn handle(&self, req: Request<Body>) -> Response<Body> {
         let id = self.next_request_id();
-        let mut req = req;
-        req.extensions_mut().insert(id.clone());
-        if let Some(info) = &self.connection {
-            req.extensions_mut().insert(info.clone());
-        }
 
         let line = tracing::enabled!(target: ACCESS_LOG_TARGET, tracing::Level::DEBUG).then(|| {
             RequestLine {
@@ -174,6 +169,10 @@ impl HttpService {
                     self.direct.as_deref(),
                     &self.s3,
                     req,
+                    crate::routes::sts::front::Tags {
+                        id: &id,
+                        connection: self.connection.as_ref(),
+                    },
                 )
                 .instrument(span)
                 .await

@@ -37,7 +37,7 @@ use subtle::ConstantTimeEq;
 use super::Sts;
 
 /// What the front knows about a request's session token.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub enum TokenSource {
     /// No token (or an empty one).
     Absent,
@@ -151,6 +151,11 @@ tokio::task_local! {
 /// Runs `fut` (the rest of the request) with `creds` as the request's credentials.
 pub async fn scope<F: Future>(creds: RequestCredentials, fut: F) -> F::Output {
     CURRENT.scope(creds, fut).await
+}
+
+/// [`scope`] for synchronous work (the direct read path): no future, no allocation.
+pub fn sync_scope<R>(creds: RequestCredentials, f: impl FnOnce() -> R) -> R {
+    CURRENT.sync_scope(creds, f)
 }
 
 /// A verified, unrevoked, unexpired temporary credential whose parent may still act.

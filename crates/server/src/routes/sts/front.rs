@@ -16,7 +16,7 @@ use strongbox_sts::{StsError, StsErrorCode, StsParams, StsRoute};
 
 use super::{Answered, StsCall};
 use crate::fast::DirectReadPath;
-use crate::http::RequestId;
+use crate::http::{ConnectionInfo, RequestId};
 use crate::routes::Endpoint;
 use crate::sts::Sts;
 use crate::sts::session::{self, RequestCredentials, TokenSource};
@@ -25,18 +25,37 @@ const CONTENT_SHA256: &str = "x-amz-content-sha256";
 /// Longest s3s error body we read back to reshape it.
 const MAX_S3_ERROR_BODY: usize = 64 * 1024;
 
+/// What the HTTP front knows of a request besides the request itself. It goes into the
+/// request's extensions only when the request goes to s3s: the direct read path reads it here
+/// (an extensions map costs allocations on every request).
+pub struct Tags<'a> {
+    pub id: &'a RequestId,
+    pub connection: Option<&'a ConnectionInfo>,
+}
+
+impl Tags<'_> {
+    fn put_on(&self, req: &mut Request<Body>) {
+        req.extensions_mut().insert(self.id.clone());
+        if let Some(info) = self.connection {
+            req.extensions_mut().insert(info.clone());
+        }
+    }
+}
+
 /// Serves one request through s3s, with STS handling around it (a no-op without `sts`); an S3
 /// request that the direct read path answers does not reach s3s.
 pub async fn call(
     sts: Option<&Arc<Sts>>,
     direct: Option<&DirectReadPath>,
     s3: &S3Service,
-    req: Request<Body>,
+    mut req: Request<Body>,
+    tags: Tags<'_>,
 ) -> Result<Response<Body>, HttpError> {
     let Some(sts) = sts else {
-        if let Some(resp) = direct.and_then(|d| d.try_serve(&req)) {
+        if let Some(resp) = direct.and_then(|d| d.try_serve(&req, tags.connection)) {
             return Ok(resp);
         }
+        tags.put_on(&mut req);
         return Box::pin(s3.call(req)).await;
     };
     let token = match crate::identity::session_token(req.headers(), req.uri()) {
@@ -54,29 +73,29 @@ pub async fn call(
                     .to_ascii_lowercase()
                     .starts_with("multipart/form-data")
             });
+    let endpoint = Endpoint::classify(req.method(), req.uri(), req.headers());
+    if endpoint.is_none()
+        && let Some(direct) = direct
+    {
+        // Synchronous, in its own session scope: no boxed future for the common read. A
+        // request it does not answer gets a fresh scope below (and verifies again).
+        let creds = RequestCredentials::new(Arc::clone(sts), token.clone(), post_form);
+        let connection = tags.connection;
+        if let Some(resp) = session::sync_scope(creds, || direct.try_serve(&req, connection)) {
+            return Ok(resp);
+        }
+    }
+    tags.put_on(&mut req);
     let creds = RequestCredentials::new(Arc::clone(sts), token, post_form);
-    match Endpoint::classify(req.method(), req.uri(), req.headers()) {
+    match endpoint {
         // Both boxed: s3s's future is ~3 KiB and the STS handlers' larger; inline (and held
         // twice by `scope`'s async fn) they made every request's future ~9 KiB, copied on each
         // move (into `instrument`, into the connection's box).
         Some(Endpoint::Sts(route)) => {
             session::scope(creds, Box::pin(sts_request(route, s3, req))).await
         }
-        Some(_) => session::scope(creds, Box::pin(s3.call(req))).await,
-        None => session::scope(creds, Box::pin(s3_request(direct, s3, req))).await,
+        _ => session::scope(creds, Box::pin(s3.call(req))).await,
     }
-}
-
-/// An S3 request: answered by the direct read path if it can, else by s3s.
-async fn s3_request(
-    direct: Option<&DirectReadPath>,
-    s3: &S3Service,
-    req: Request<Body>,
-) -> Result<Response<Body>, HttpError> {
-    if let Some(resp) = direct.and_then(|d| d.try_serve(&req)) {
-        return Ok(resp);
-    }
-    s3.call(req).await
 }
 
 async fn sts_request(
