@@ -1,7 +1,7 @@
-//! The direct read path with `x-amz-checksum-mode: ENABLED`, which AWS SDKs (aws-sdk-rust, boto3
-//! >= 1.36) send on every GetObject by default. Differential as tests/direct_reads.rs: the same
-//! request to a server with the direct path and one without, every header but `Date` and
-//! `x-amz-request-id` compared. A whole-object read with the mode (value in any ASCII case) is
+//! The direct read path with `x-amz-checksum-mode: ENABLED`, which AWS SDKs (aws-sdk-rust, and
+//! boto3 from 1.36) send on every GetObject by default. Differential as tests/direct_reads.rs:
+//! the same request to a server with the direct path and one without, every header but `Date`
+//! and `x-amz-request-id` compared. A whole-object read with the mode (value in any ASCII case) is
 //! answered directly, with the checksums stored with the object in s3s's place and order, or with
 //! the usual head for an object stored without any; another value, the header twice or the mode
 //! with anything else the path declines goes to s3s with the same answer.

@@ -101,10 +101,12 @@ pub fn big_body() -> String {
     "0123456789abcdef".repeat(70 * 1024 / 16)
 }
 
+/// (path, body, its `x-amz-checksum-*` headers in s3s's order).
+pub type Checksummed = (&'static str, &'static str, Vec<(String, String)>);
+
 /// Objects PUT with `x-amz-checksum-*` headers, which the backend stores and answers with to a
-/// read with checksum mode: (path, body, the headers in s3s's order). One with a CRC32, one with
-/// all five algorithms.
-pub fn checksummed() -> Vec<(&'static str, &'static str, Vec<(String, String)>)> {
+/// read with checksum mode. One with a CRC32, one with all five algorithms.
+pub fn checksummed() -> Vec<Checksummed> {
     use base64::Engine as _;
     use s3s::crypto::{Checksum as _, Crc32, Crc32c, Crc64Nvme, Sha1, Sha256};
     fn sums(body: &str, which: &[&str]) -> Vec<(String, String)> {
