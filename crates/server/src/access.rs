@@ -24,7 +24,9 @@ use crate::authz::context::{AuthStyle, RequestFacts, Who, condition_values_for, 
 use crate::authz::table::{self, Need, OpKey, Resource, Rule};
 use crate::authz::{Authorizer, Subject};
 use crate::http::{ConnectionInfo, RequestId};
-use crate::identity::{Identities, Identity, Principal, authenticate_in};
+use crate::identity::{
+    Identities, Identity, Principal, Resolution, authenticate_in, authenticate_resolved,
+};
 
 /// Proof that a request passed authentication and authorisation. Only this module builds one.
 #[derive(Debug, Clone)]
@@ -77,8 +79,10 @@ struct Pending {
 /// What the access decision reads of a request (from s3s's context, or from the direct read
 /// path's own parse).
 pub(crate) struct AccessQuery<'a> {
-    /// The verified credentials; `None` for an unsigned request.
+    /// The verified credentials; `None` for an unsigned request (or one signed by `resolved`).
     pub credentials: Option<&'a s3s::auth::Credentials>,
+    /// The signer, resolved and its signature verified by the caller (the direct read path).
+    pub resolved: Option<Resolution>,
     pub headers: &'a http::HeaderMap,
     pub uri: &'a http::Uri,
     /// The s3s operation name.
@@ -121,8 +125,9 @@ impl Access {
             S3Path::Bucket { bucket } => (&**bucket, None),
             S3Path::Object { bucket, key } => (&**bucket, Some(&**key)),
         };
-        let decided = self.decide_request(&AccessQuery {
+        let decided = self.decide_request(AccessQuery {
             credentials: cx.credentials(),
+            resolved: None,
             headers: cx.headers(),
             uri: cx.uri(),
             op: cx.s3_op().name(),
@@ -143,7 +148,7 @@ impl Access {
     /// Whether the request `q` describes is allowed, for the server's direct read path
     /// ([`crate::fast`]): the same authentication and decision as [`S3Access::check`], for an
     /// operation decided without its typed input. `Err` is what `check` would answer.
-    pub(crate) fn allows(&self, q: &AccessQuery<'_>) -> S3Result<()> {
+    pub(crate) fn allows(&self, q: AccessQuery<'_>) -> S3Result<()> {
         match self.decide_request(q)? {
             Decided::Allowed(_) => Ok(()),
             Decided::Pending(_) => Err(access_denied()),
@@ -152,10 +157,19 @@ impl Access {
 
     /// Authenticates the request and decides every need of its operation that the path names;
     /// an operation that needs its typed input comes back pending.
-    fn decide_request(&self, q: &AccessQuery<'_>) -> S3Result<Decided> {
-        let snapshot = self.identities.iam().snapshot();
-        let principal =
-            authenticate_in(&self.identities, &snapshot, q.credentials, q.headers, q.uri)?;
+    fn decide_request(&self, q: AccessQuery<'_>) -> S3Result<Decided> {
+        let signed = q.credentials.is_some() || q.resolved.is_some();
+        let (snapshot, principal) = match q.resolved {
+            Some(resolution) => {
+                authenticate_resolved(&self.identities, resolution, q.headers, q.uri)?
+            }
+            None => {
+                let snapshot = self.identities.iam().snapshot();
+                let principal =
+                    authenticate_in(&self.identities, &snapshot, q.credentials, q.headers, q.uri)?;
+                (snapshot, principal)
+            }
+        };
         let op = q.op;
         let Some(rule) = table::rule(op) else {
             tracing::info!(op, "operation not in the authorization table: denied");
@@ -166,7 +180,7 @@ impl Access {
             headers: q.headers,
             query: &query,
             connection: q.connection,
-            auth: AuthStyle::detect(q.credentials.is_some(), op, q.headers, &query),
+            auth: AuthStyle::detect(signed, op, q.headers, &query),
             now: q.now,
         };
         let subject = self.authorizer.subject(&snapshot, &principal);

@@ -100,6 +100,24 @@ pub struct Identities {
     required_region: Option<String>,
 }
 
+/// An access key resolved for a request whose signature the caller verifies itself (the direct
+/// read path, [`crate::fast`]): the secret to verify with, and, once the signature verified,
+/// whom it stands for ([`authenticate_resolved`]), resolved against `snapshot`, which the caller
+/// goes on deciding with. One resolution instead of the two that s3s's hooks make.
+pub struct Resolution {
+    pub snapshot: Arc<IamSnapshot>,
+    secret_key: SecretKey,
+    identity: Identity,
+}
+
+impl Resolution {
+    /// The secret the request must be signed with.
+    #[must_use]
+    pub fn secret_key(&self) -> &SecretKey {
+        &self.secret_key
+    }
+}
+
 /// An access key that resolved: the secret to verify its signature with and whom it stands for.
 struct Resolved {
     secret_key: SecretKey,
@@ -136,6 +154,18 @@ impl Identities {
         let snapshot = self.iam.snapshot();
         self.resolve_in(&snapshot, access_key, OffsetDateTime::now_utc())
             .map(|r| r.secret_key)
+    }
+
+    /// Resolves `access_key` now, as [`Identities::secret_key`] and then [`authenticate`] would
+    /// (the same rules and refusals), in one step: see [`Resolution`].
+    pub fn resolve(&self, access_key: &str) -> S3Result<Resolution> {
+        let snapshot = self.iam.snapshot();
+        let r = self.resolve_in(&snapshot, access_key, OffsetDateTime::now_utc())?;
+        Ok(Resolution {
+            snapshot,
+            secret_key: r.secret_key,
+            identity: r.identity,
+        })
     }
 
     /// Whether `access_key` is root's. Constant time on the key's content; only its length can
@@ -271,12 +301,7 @@ pub fn authenticate_in(
             )),
         };
     };
-    // Without a configured region every scope is accepted: the scope is not even parsed.
-    if let Some(required) = identities.required_region.as_deref()
-        && let Some(region) = crate::scope::scope_region(headers, uri)
-    {
-        crate::scope::check_region(Some(required), &region)?;
-    }
+    check_region(identities, headers, uri)?;
     let identity = match crate::sts::session::verified(&credentials.access_key) {
         // This request's token verified for this very key when s3s asked for its secret (see
         // [`temporary_first`]): no second resolution.
@@ -289,6 +314,34 @@ pub fn authenticate_in(
     };
     check_session_token(&identity, has_token)?;
     Ok(Principal::Authenticated(identity))
+}
+
+/// As [`authenticate_in`], for a request signed by `resolution`'s secret (verified by the
+/// caller): the same region and session-token rules, without resolving the key again.
+pub fn authenticate_resolved(
+    identities: &Identities,
+    resolution: Resolution,
+    headers: &HeaderMap,
+    uri: &Uri,
+) -> S3Result<(Arc<IamSnapshot>, Principal)> {
+    let has_token = has_session_token(headers, uri)?;
+    check_region(identities, headers, uri)?;
+    check_session_token(&resolution.identity, has_token)?;
+    Ok((
+        resolution.snapshot,
+        Principal::Authenticated(resolution.identity),
+    ))
+}
+
+/// The credential scope must name the configured region; without one every scope is accepted
+/// (the scope is not even parsed).
+fn check_region(identities: &Identities, headers: &HeaderMap, uri: &Uri) -> S3Result<()> {
+    if let Some(required) = identities.required_region.as_deref()
+        && let Some(region) = crate::scope::scope_region(headers, uri)
+    {
+        crate::scope::check_region(Some(required), &region)?;
+    }
+    Ok(())
 }
 
 /// The rule per kind of identity. Long-term credentials carry no token: a token sent with them is

@@ -35,7 +35,6 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use http::{Method, Request, Response, Version};
 use s3s::Body;
-use s3s::auth::Credentials;
 use strongbox_storage::DirectReads;
 use time::OffsetDateTime;
 
@@ -104,7 +103,7 @@ impl DirectReadPath {
         let plain = plain(req)?;
         let headers = req.headers();
         let auth = sigv4::parse(headers)?;
-        let secret = self.identities.secret_key(auth.access_key).ok()?;
+        let resolution = self.identities.resolve(auth.access_key).ok()?;
         let canonical = sigv4::Canonical {
             method: if plain.head { "HEAD" } else { "GET" },
             uri: req.uri().path(),
@@ -115,19 +114,16 @@ impl DirectReadPath {
             headers,
             &auth,
             &canonical,
-            &secret,
+            resolution.secret_key(),
             now,
             MAX_CLOCK_SKEW_SECS,
         ) {
             return None;
         }
-        let credentials = Credentials {
-            access_key: auth.access_key.to_owned(),
-            secret_key: secret,
-        };
         self.access
-            .allows(&AccessQuery {
-                credentials: Some(&credentials),
+            .allows(AccessQuery {
+                credentials: None,
+                resolved: Some(resolution),
                 headers,
                 uri: req.uri(),
                 op: if plain.head {
