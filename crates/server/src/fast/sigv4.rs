@@ -84,7 +84,9 @@ pub(crate) fn parse(headers: &HeaderMap) -> Option<Authorization<'_>> {
     })
 }
 
-/// `name` followed by its value, up to a `,` (and spaces) or the end.
+/// `name` followed by its value, up to a `,` (and spaces) or the end. Inlined: the names are
+/// constants, so the prefix test needs no call.
+#[inline(always)]
 fn component<'a>(s: &'a str, name: &str) -> Option<(&'a str, &'a str)> {
     let s = s.strip_prefix(name)?;
     match s.split_once(',') {
@@ -184,34 +186,44 @@ pub(crate) fn verify(
         _ => return false,
     };
 
-    let mut h = Sha256::new();
-    for piece in [
-        canonical.method,
-        "\n",
-        canonical.uri,
-        "\n",
-        canonical.query,
-        "\n",
-    ] {
-        h.update(piece.as_bytes());
-    }
-    for name in auth.signed_headers.split(';') {
-        let mut values = headers.get_all(name).iter();
-        let (Some(value), None) = (values.next(), values.next()) else {
-            return false;
-        };
-        h.update(name.as_bytes());
-        h.update(b":");
-        if !hash_normalized(&mut h, value.as_bytes()) {
-            return false;
+    let Some(digest) = CANONICAL.with(|cell| {
+        let mut buf = cell.borrow_mut();
+        buf.clear();
+        for piece in [
+            canonical.method,
+            "\n",
+            canonical.uri,
+            "\n",
+            canonical.query,
+            "\n",
+        ] {
+            buf.extend_from_slice(piece.as_bytes());
         }
-        h.update(b"\n");
-    }
-    h.update(b"\n");
-    h.update(auth.signed_headers.as_bytes());
-    h.update(b"\n");
-    h.update(payload.as_bytes());
-    let canonical_hash = lower_hex(&h.finalize().into());
+        for name in auth.signed_headers.split(';') {
+            let mut values = headers.get_all(name).iter();
+            let (Some(value), None) = (values.next(), values.next()) else {
+                return None;
+            };
+            buf.extend_from_slice(name.as_bytes());
+            buf.push(b':');
+            if !push_normalized(&mut buf, value.as_bytes()) {
+                return None;
+            }
+            buf.push(b'\n');
+        }
+        buf.push(b'\n');
+        buf.extend_from_slice(auth.signed_headers.as_bytes());
+        buf.push(b'\n');
+        buf.extend_from_slice(payload.as_bytes());
+        let digest: [u8; 32] = Sha256::digest(&*buf).into();
+        if buf.capacity() > MAX_KEPT_BUFFER {
+            *buf = Vec::new();
+        }
+        Some(digest)
+    }) else {
+        return false;
+    };
+    let canonical_hash = lower_hex(&digest);
     let canonical_hash = std::str::from_utf8(&canonical_hash).unwrap_or_default();
 
     with_signing_key(secret, auth.scope_date, auth.region, |mut mac| {
@@ -233,24 +245,21 @@ pub(crate) fn verify(
     })
 }
 
-/// Hashes a header value as SigV4 canonicalises it: trimmed, inner runs of spaces and tabs
+/// Appends a header value as SigV4 canonicalises it: trimmed, inner runs of spaces and tabs
 /// collapsed to one space. `false` for a value that is not visible ASCII, spaces and tabs
 /// (s3s reads header values as `str`).
-fn hash_normalized(h: &mut Sha256, value: &[u8]) -> bool {
-    // One pass without early exits (the compiler vectorises it): most values (dates, hashes,
-    // session tokens, host) have no blank at all and are hashed as they are.
-    let (mut refused, mut blanks) = (0u8, 0u8);
-    for &b in value {
-        let blank = b == b' ' || b == b'\t';
-        blanks |= u8::from(blank);
-        refused |= u8::from(!blank && !(0x21..0x7f).contains(&b));
-    }
-    if refused != 0 {
-        return false;
-    }
-    if blanks == 0 {
-        h.update(value);
+fn push_normalized(buf: &mut Vec<u8>, value: &[u8]) -> bool {
+    // Most values (dates, hashes, session tokens, host) are visible ASCII without a blank:
+    // checked eight bytes at a time and copied as they are.
+    if all_visible_ascii(value) {
+        buf.extend_from_slice(value);
         return true;
+    }
+    if !value
+        .iter()
+        .all(|&b| b == b' ' || b == b'\t' || (0x21..0x7f).contains(&b))
+    {
+        return false;
     }
     let mut first = true;
     for word in value
@@ -258,12 +267,27 @@ fn hash_normalized(h: &mut Sha256, value: &[u8]) -> bool {
         .filter(|w| !w.is_empty())
     {
         if !first {
-            h.update(b" ");
+            buf.push(b' ');
         }
         first = false;
-        h.update(word);
+        buf.extend_from_slice(word);
     }
     true
+}
+
+/// Whether every byte is in `0x21..=0x7e` (visible ASCII, no blank).
+fn all_visible_ascii(value: &[u8]) -> bool {
+    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+    const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
+    let mut words = value.chunks_exact(8);
+    let mut flags = 0u64;
+    for w in &mut words {
+        let x = u64::from_ne_bytes(w.try_into().unwrap_or([0; 8]));
+        // A byte below 0x21 (its high bit clears on subtracting 0x21), or above 0x7e (its
+        // high bit is set, or becomes set on adding 1).
+        flags |= (x.wrapping_sub(0x21 * ONES) & !x) | x | x.wrapping_add(ONES);
+    }
+    (flags & HIGHS) == 0 && words.remainder().iter().all(|b| (0x21..0x7f).contains(b))
 }
 
 /// `YYYYMMDDTHHMMSSZ`.
@@ -296,6 +320,13 @@ struct DerivedKey {
     region: String,
     mac: HmacSha256,
 }
+
+thread_local! {
+    /// The canonical request, built in a buffer each thread reuses.
+    static CANONICAL: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+}
+/// A canonical request buffer that grew past this is not kept for the next request.
+const MAX_KEPT_BUFFER: usize = 16 << 10;
 
 /// Signing keys kept per thread (a handful of credentials are hot at a time).
 const KEYS_PER_THREAD: usize = 4;

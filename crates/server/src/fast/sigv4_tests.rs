@@ -200,3 +200,36 @@ fn derived_keys_follow_secret_day_and_region() {
     }
     assert_eq!(sign(&a, "20130524", "us-east-1"), sa);
 }
+
+#[test]
+fn visible_ascii_scan_agrees_with_the_byte_by_byte_rule() {
+    let naive = |v: &[u8]| v.iter().all(|b| (0x21..0x7f).contains(b));
+    for len in [0, 1, 7, 8, 9, 16, 19, 33] {
+        for pos in 0..len {
+            for b in 0..=255u8 {
+                let mut v = vec![b'a'; len];
+                v[pos] = b;
+                assert_eq!(
+                    all_visible_ascii(&v),
+                    naive(&v),
+                    "len {len} pos {pos} byte {b:#x}"
+                );
+                // Two odd bytes: a borrow or carry from one never hides or invents the other.
+                if len > 1 {
+                    v[(pos + 1) % len] = 0x7e;
+                    assert_eq!(
+                        all_visible_ascii(&v),
+                        naive(&v),
+                        "len {len} pos {pos} byte {b:#x}+7e"
+                    );
+                    v[(pos + 1) % len] = 0x21;
+                    assert_eq!(
+                        all_visible_ascii(&v),
+                        naive(&v),
+                        "len {len} pos {pos} byte {b:#x}+21"
+                    );
+                }
+            }
+        }
+    }
+}
