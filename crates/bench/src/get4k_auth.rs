@@ -3,6 +3,11 @@
 //! and by temporary credentials from that user's AssumeRole (sent with `X-Amz-Security-Token`),
 //! in alternating rounds (root, IAM, STS, root, ...). Same object, same connections, same load
 //! generator: only the credential differs.
+//!
+//! `get4k-sts` also measures root's own temporary credentials (AssumeRole signed by root, no
+//! session policy): the same rights as root, so the ratio to root is what a temporary credential
+//! itself costs (its token travels, is hashed into the signature and verified), apart from the
+//! 50-statement policy that the user's credentials add (which `get4k-iam` measures).
 
 use crate::get4k::{OBJECT_LEN, Side, Target, signed_get};
 use crate::iam_fixture::IamFixture;
@@ -31,6 +36,13 @@ const STS: Side = Side {
     detail_key: "get4k_sts",
     rps_key: "sts_get4k_rps",
     cpu_key: "sts_cpu_us_per_req",
+};
+
+const STS_ROOT: Side = Side {
+    label: "GetObject 4 KiB, AssumeRole creds of root",
+    detail_key: "get4k_sts_root",
+    rps_key: "sts_root_get4k_rps",
+    cpu_key: "sts_root_cpu_us_per_req",
 };
 
 /// Lifetime of the temporary credentials (longer than any bounded run).
@@ -62,30 +74,18 @@ pub async fn run(
         ));
     }
     if sts {
-        let (temp, _) = sts_client::assume_role(&fx.user, STS_DURATION_SECS)
-            .await
-            .with_context(|| format!("AssumeRole; server output:\n{}", fx.server.log_tail()))?;
-        println!(
-            "  temporary credentials of {}: {} (expire {}, session token {} bytes)",
-            policy50::USER,
-            temp.creds.access_key(),
-            temp.expiration,
-            temp.session_token.len()
-        );
-        let client = fx
-            .user
-            .with_session(temp.creds.clone(), temp.session_token.to_string());
-        let n = client.get_with(&path, |_, _| Ok(())).await?;
-        ensure!(
-            n == OBJECT_LEN as u64,
-            "GET with temporary credentials returned {n} bytes"
-        );
-        targets.push(Target::new(
-            STS,
-            Arc::clone(&fx.server),
-            Arc::new(signed_get(&client, &path)?),
-            expect,
-        ));
+        for (side, parent, name) in [
+            (STS, &fx.user, policy50::USER),
+            (STS_ROOT, &fx.root, "root"),
+        ] {
+            let client = temporary_client(&fx, parent, name, &path).await?;
+            targets.push(Target::new(
+                side,
+                Arc::clone(&fx.server),
+                Arc::new(signed_get(&client, &path)?),
+                expect,
+            ));
+        }
     }
     for round in 1..=rounds {
         println!(
@@ -112,13 +112,48 @@ pub async fn run(
     }
     if sts {
         report.ratio("get4k_sts_vs_root", rps[i] / rps[0], 0.9);
-        if let (Some(r), Some(s)) = (root_cpu, report.value(STS.cpu_key)) {
+        report.ratio("get4k_sts_root_vs_root", rps[i + 1] / rps[0], 0.9);
+        if let (Some(r), Some(s), Some(sr)) = (
+            root_cpu,
+            report.value(STS.cpu_key),
+            report.value(STS_ROOT.cpu_key),
+        ) {
             report.info(
                 "get4k_sts_cpu_root_vs_sts",
                 r / s,
-                "server CPU per request, root / temporary credentials: hardly moved by other load",
+                "server CPU per request, root / the user's temporary credentials: hardly moved by other load",
+            );
+            report.info(
+                "get4k_sts_root_cpu_root_vs_sts",
+                r / sr,
+                "server CPU per request, root / root's temporary credentials",
             );
         }
     }
     Ok(())
+}
+
+/// `parent`'s temporary credentials (AssumeRole), checked with one GET of `path`.
+async fn temporary_client(
+    fx: &IamFixture,
+    parent: &crate::s3client::S3Client,
+    name: &str,
+    path: &str,
+) -> Result<crate::s3client::S3Client> {
+    let (temp, _) = sts_client::assume_role(parent, STS_DURATION_SECS)
+        .await
+        .with_context(|| format!("AssumeRole; server output:\n{}", fx.server.log_tail()))?;
+    println!(
+        "  temporary credentials of {name}: {} (expire {}, session token {} bytes)",
+        temp.creds.access_key(),
+        temp.expiration,
+        temp.session_token.len()
+    );
+    let client = parent.with_session(temp.creds.clone(), temp.session_token.to_string());
+    let n = client.get_with(path, |_, _| Ok(())).await?;
+    ensure!(
+        n == OBJECT_LEN as u64,
+        "GET with {name}'s temporary credentials returned {n} bytes"
+    );
+    Ok(client)
 }
