@@ -158,9 +158,10 @@ impl Identities {
 
     /// Resolves `access_key` now, as [`Identities::secret_key`] and then [`authenticate`] would
     /// (the same rules and refusals), in one step: see [`Resolution`].
-    pub fn resolve(&self, access_key: &str) -> S3Result<Resolution> {
+    /// `now` decides whether a service account has expired.
+    pub fn resolve(&self, access_key: &str, now: OffsetDateTime) -> S3Result<Resolution> {
         let snapshot = self.iam.snapshot();
-        let r = self.resolve_in(&snapshot, access_key, OffsetDateTime::now_utc())?;
+        let r = self.resolve_in(&snapshot, access_key, now)?;
         Ok(Resolution {
             snapshot,
             secret_key: r.secret_key,
@@ -377,7 +378,9 @@ pub(crate) fn session_token(headers: &HeaderMap, uri: &Uri) -> S3Result<Option<P
             }
         }
     };
-    for value in headers.get_all(SECURITY_TOKEN_HEADER) {
+    // A parsed name: every request looks for it (`&str` would be parsed on each lookup).
+    const HEADER: http::HeaderName = http::HeaderName::from_static(SECURITY_TOKEN_HEADER);
+    for value in headers.get_all(HEADER) {
         offer(PresentedToken::from_header(value).ok_or_else(invalid_token)?)?;
     }
     if let Some(query) = uri.query() {

@@ -103,13 +103,13 @@ impl DirectReadPath {
         let plain = plain(req)?;
         let headers = req.headers();
         let auth = sigv4::parse(headers)?;
-        let resolution = self.identities.resolve(auth.access_key).ok()?;
+        let now = OffsetDateTime::now_utc();
+        let resolution = self.identities.resolve(auth.access_key, now).ok()?;
         let canonical = sigv4::Canonical {
             method: if plain.head { "HEAD" } else { "GET" },
             uri: req.uri().path(),
             query: plain.query,
         };
-        let now = OffsetDateTime::now_utc();
         if !sigv4::verify(
             headers,
             &auth,
