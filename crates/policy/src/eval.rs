@@ -12,6 +12,7 @@ use crate::action::{Action, ActionSet, Service};
 use crate::document::{Effect, Policy, ResourcePattern, Statement};
 use crate::index::{Index, confined_buckets, resource_literals};
 use crate::reads::KeySet;
+use crate::resource::{Text, segment_hash};
 use crate::values::ConditionValues;
 
 /// What is being asked: an action on a resource, with the request's condition values (which also
@@ -22,7 +23,7 @@ pub struct Request<'a> {
     bucket: &'a str,
     object: Option<&'a str>,
     /// `bucket` or `bucket/object`: the text resource patterns are matched against.
-    resource: String,
+    resource: Text<'a>,
     /// Whether `action` is an S3 action (resources are matched for S3 actions only).
     s3: bool,
     values: &'a ConditionValues,
@@ -37,21 +38,11 @@ impl<'a> Request<'a> {
         object: Option<&'a str>,
         values: &'a ConditionValues,
     ) -> Self {
-        let resource = match object {
-            Some(o) => {
-                let mut r = String::with_capacity(bucket.len() + 1 + o.len());
-                r.push_str(bucket);
-                r.push('/');
-                r.push_str(o);
-                r
-            }
-            None => bucket.to_owned(),
-        };
         Request {
             action,
             bucket,
             object,
-            resource,
+            resource: Text::resource(bucket, object),
             s3: action.service() == Service::S3,
             values,
         }
@@ -140,7 +131,7 @@ pub enum Principal<'a> {
 
 impl ResourcePattern {
     fn matches(&self, req: &Request<'_>) -> bool {
-        self.pattern.matches(&req.resource, req.values)
+        self.pattern.matches_text(&req.resource, req.values)
             || (req.object.is_none()
                 && self
                     .bucket_alias
@@ -224,7 +215,9 @@ impl Slot {
             return false;
         }
         match &self.prefixes {
-            Some(prefixes) if req.s3 => prefixes.iter().any(|p| req.resource.starts_with(&**p)),
+            Some(prefixes) if req.s3 => prefixes
+                .iter()
+                .any(|p| req.resource.starts_with_at(0, p.as_bytes())),
             _ => true,
         }
     }
@@ -342,7 +335,12 @@ impl PolicySet {
             (applies && st.matches(req)).then_some(r)
         };
         match index {
-            Some(index) => index.find_map(req.action, &req.resource, |i| try_slot(&slots[i])),
+            Some(index) => {
+                let first = req.resource.first_segment();
+                index.find_map(req.action, (first, segment_hash(first)), |i| {
+                    try_slot(&slots[i])
+                })
+            }
             None => slots.iter().find_map(try_slot),
         }
     }

@@ -13,6 +13,7 @@
 //! never exponential.
 
 use crate::key::KeyId;
+use crate::resource::Text;
 use crate::values::ConditionValues;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -117,22 +118,27 @@ impl Pattern {
 
     /// Whether the pattern is exactly `*`.
     pub(crate) fn is_match_all(&self) -> bool {
-        self.segs.len() == 1 && self.segs[0] == Seg::Star
+        matches!(self.segs.as_slice(), [Seg::Star])
     }
 
     /// Matches `text`, resolving variables from `vars`.
     pub(crate) fn matches(&self, text: &str, vars: &ConditionValues) -> bool {
+        self.matches_text(&Text::one(text), vars)
+    }
+
+    /// [`Self::matches`] on a text that may be in two parts (`bucket/object`).
+    pub(crate) fn matches_text(&self, text: &Text<'_>, vars: &ConditionValues) -> bool {
         if !self.has_vars && !self.has_wildcards {
             return match self.segs.as_slice() {
-                [] => text.is_empty(),
-                [Seg::Lit(l)] => l == text,
+                [] => text.len() == 0,
+                [Seg::Lit(l)] => text.equals(l.as_bytes()),
                 _ => false,
             };
         }
         if self.is_match_all() {
             return true;
         }
-        glob(&self.segs, text.as_bytes(), vars)
+        glob(&self.segs, text, vars)
     }
 
     /// The pattern with variables resolved, as one string (used for case-insensitive comparison).
@@ -178,7 +184,7 @@ fn char_len(lead: u8) -> usize {
     }
 }
 
-fn glob(segs: &[Seg], t: &[u8], vars: &ConditionValues) -> bool {
+fn glob(segs: &[Seg], t: &Text<'_>, vars: &ConditionValues) -> bool {
     let (mut i, mut p) = (0usize, 0usize);
     // (segment index after the last star, text position that star currently extends to)
     let mut star: Option<(usize, usize)> = None;
@@ -192,14 +198,14 @@ fn glob(segs: &[Seg], t: &[u8], vars: &ConditionValues) -> bool {
                 }
                 Seg::One => {
                     if p < t.len() {
-                        p += char_len(t[p]);
+                        p += char_len(t.byte(p));
                         i += 1;
                         continue;
                     }
                 }
                 s => {
                     let l = resolve(s, vars).as_bytes();
-                    if t[p..].starts_with(l) {
+                    if t.starts_with_at(p, l) {
                         p += l.len();
                         i += 1;
                         continue;
@@ -211,7 +217,7 @@ fn glob(segs: &[Seg], t: &[u8], vars: &ConditionValues) -> bool {
         }
         match star {
             Some((si, sp)) if sp < t.len() => {
-                let np = sp + char_len(t[sp]);
+                let np = sp + char_len(t.byte(sp));
                 star = Some((si, np));
                 i = si;
                 p = np;

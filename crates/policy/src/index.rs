@@ -16,6 +16,7 @@
 
 use crate::action::{Action, Service};
 use crate::document::Statement;
+use crate::resource::segment_hash;
 
 /// The statements of one effect (Deny or Allow) that can match each action.
 #[derive(Debug, Clone, Default)]
@@ -33,9 +34,9 @@ struct Candidates {
     /// Statements not confined to one bucket (or for non-S3 actions, where resources are not
     /// matched): candidates for every request.
     any: Slots,
-    /// Statements confined to some buckets, sorted by bucket; a statement confined to several
-    /// buckets is listed under each.
-    by_bucket: Box<[(Box<str>, Slots)]>,
+    /// Statements confined to some buckets, sorted by the bucket's [`segment_hash`] (then name);
+    /// a statement confined to several buckets is listed under each.
+    by_bucket: Box<[(u64, Box<str>, Slots)]>,
 }
 
 /// The literal beginning of each of `st`'s resource patterns (bucket aliases included: an alias
@@ -99,33 +100,36 @@ impl Index {
                         _ => any.push(i as u32),
                     }
                 }
-                by_bucket.sort_by(|a, b| a.0.cmp(&b.0));
+                let mut by_bucket: Vec<(u64, Box<str>, Slots)> = by_bucket
+                    .into_iter()
+                    .map(|(b, list)| (segment_hash(b.as_bytes()), b, list.into()))
+                    .collect();
+                by_bucket.sort_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
                 Candidates {
                     any: any.into(),
-                    by_bucket: by_bucket
-                        .into_iter()
-                        .map(|(b, list)| (b, list.into()))
-                        .collect(),
+                    by_bucket: by_bucket.into(),
                 }
             })
             .collect();
         Index { by_action }
     }
 
-    /// The slot positions that can match `action` on `resource` (`bucket` or `bucket/object`),
-    /// ascending, passed to `f` until it returns `Some`.
+    /// The slot positions that can match `action` on a resource whose first segment (up to its
+    /// first `/`) is `first` with [`segment_hash`] `hash`, ascending, passed to `f` until it
+    /// returns `Some`.
     pub(crate) fn find_map<T>(
         &self,
         action: Action,
-        resource: &str,
+        (first, hash): (&[u8], u64),
         mut f: impl FnMut(usize) -> Option<T>,
     ) -> Option<T> {
         let c = self.by_action.get(action.index())?;
-        let first_segment = resource.split('/').next().unwrap_or("");
-        let confined: &[u32] = c
-            .by_bucket
-            .binary_search_by(|(b, _)| (**b).cmp(first_segment))
-            .map_or(&[], |at| &c.by_bucket[at].1);
+        let from = c.by_bucket.partition_point(|(h, _, _)| *h < hash);
+        let confined: &[u32] = c.by_bucket[from..]
+            .iter()
+            .take_while(|(h, _, _)| *h == hash)
+            .find(|(_, b, _)| b.as_bytes() == first)
+            .map_or(&[], |(_, _, list)| list);
         // Merge the two ascending lists.
         let (mut a, mut b) = (c.any.iter().peekable(), confined.iter().peekable());
         loop {

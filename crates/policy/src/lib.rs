@@ -31,6 +31,7 @@ mod json;
 mod key;
 mod parse;
 mod reads;
+mod resource;
 pub mod values;
 
 pub use action::{Action, ActionSet, Service};
