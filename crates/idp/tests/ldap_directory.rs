@@ -452,6 +452,10 @@ async fn outage_fails_fast_and_recovers_without_a_new_directory() {
             .unwrap()
             .success()
     );
+    // `kill` returns once the signal is sent; slapd's threads stop a moment later. Wait until
+    // the kernel reports it stopped, or a request could still be answered (seen on a busy
+    // machine).
+    wait_until_stopped(&pid);
     let t = Instant::now();
     let r = login(&d, "alice", "alice-password").await;
     let took = t.elapsed();
@@ -660,4 +664,29 @@ async fn ldaps_and_starttls() {
     wrong.server_insecure = false;
     wrong.root_cas = Some(s.ca());
     assert!(LdapDirectory::connect(wrong).await.is_err());
+}
+
+/// Waits (at most 5 s) until every thread of process `pid` is in the stopped state (`T` in
+/// /proc/PID/task/TID/stat).
+fn wait_until_stopped(pid: &str) {
+    let state = |path: std::path::PathBuf| -> Option<char> {
+        let stat = std::fs::read_to_string(path).ok()?;
+        // The state follows the parenthesised command name.
+        stat.rsplit_once(") ")?.1.chars().next()
+    };
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let tasks: Vec<_> = std::fs::read_dir(format!("/proc/{pid}/task"))
+            .map(|d| {
+                d.filter_map(Result::ok)
+                    .map(|e| e.path().join("stat"))
+                    .collect()
+            })
+            .unwrap_or_default();
+        if !tasks.is_empty() && tasks.into_iter().all(|t| state(t) == Some('T')) {
+            return;
+        }
+        assert!(Instant::now() < deadline, "slapd {pid} did not stop");
+        std::thread::sleep(Duration::from_millis(5));
+    }
 }
