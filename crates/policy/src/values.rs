@@ -25,10 +25,13 @@ use crate::key::{Key, KeyId};
 /// or, on the request path, with the [`Key`] methods ([`ConditionValues::insert_key`],
 /// [`ConditionValues::set_source_ip`], [`ConditionValues::set_current_time`], ...), which neither
 /// look the key up nor, for typed values, format them unless a condition compares their text.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct ConditionValues {
     /// Known keys, each at most once.
     known: Vec<(Key, Entry)>,
+    /// Where each known key is in `known`: its position plus one, 0 when absent (a lookup
+    /// without a scan).
+    at: [u8; Key::ALL.len()],
     /// Other keys by normalised name, each at most once.
     named: Vec<(Box<str>, Vec<String>)>,
 }
@@ -118,8 +121,22 @@ impl<'a> Found<'a> {
 
 static EMPTY: ConditionValues = ConditionValues {
     known: Vec::new(),
+    at: [0; Key::ALL.len()],
     named: Vec::new(),
 };
+
+// Positions in `known` fit in `at`'s bytes: each known key is there at most once.
+const _: () = assert!(Key::ALL.len() < u8::MAX as usize);
+
+impl Default for ConditionValues {
+    fn default() -> Self {
+        ConditionValues {
+            known: Vec::new(),
+            at: [0; Key::ALL.len()],
+            named: Vec::new(),
+        }
+    }
+}
 
 /// Keys whose name after this (lower-case) prefix is a case-sensitive tag name.
 pub(crate) const TAGGED_PREFIXES: [&str; 2] = ["s3:existingobjecttag/", "s3:requestobjecttag/"];
@@ -146,16 +163,25 @@ impl ConditionValues {
     }
 
     fn known_mut(&mut self, key: Key) -> Option<&mut Entry> {
-        self.known
-            .iter_mut()
-            .find(|(k, _)| *k == key)
-            .map(|(_, e)| e)
+        let at = usize::from(self.at[key as usize]).checked_sub(1)?;
+        self.known.get_mut(at).map(|(_, e)| e)
+    }
+
+    fn known_ref(&self, key: Key) -> Option<&Entry> {
+        let at = usize::from(self.at[key as usize]).checked_sub(1)?;
+        self.known.get(at).map(|(_, e)| e)
+    }
+
+    /// Adds `key`, known to be absent.
+    fn push_known(&mut self, key: Key, entry: Entry) {
+        self.known.push((key, entry));
+        self.at[key as usize] = self.known.len() as u8;
     }
 
     fn put_known(&mut self, key: Key, entry: Entry) {
         match self.known_mut(key) {
             Some(e) => *e = entry,
-            None => self.known.push((key, entry)),
+            None => self.push_known(key, entry),
         }
     }
 
@@ -180,7 +206,7 @@ impl ConditionValues {
                 v.push(value.into());
                 *e = Entry::Text(v);
             }
-            None => self.known.push((key, Entry::Text(vec![value.into()]))),
+            None => self.push_known(key, Entry::Text(vec![value.into()])),
         }
         self
     }
@@ -265,7 +291,13 @@ impl ConditionValues {
 
     /// Removes the known `key`.
     pub fn remove_key(&mut self, key: Key) -> &mut Self {
-        self.known.retain(|(k, _)| *k != key);
+        if self.known_ref(key).is_some() {
+            self.known.retain(|(k, _)| *k != key);
+            self.at = [0; Key::ALL.len()];
+            for (i, (k, _)) in self.known.iter().enumerate() {
+                self.at[*k as usize] = (i + 1) as u8;
+            }
+        }
         self
     }
 
@@ -284,7 +316,7 @@ impl ConditionValues {
     pub(crate) fn find(&self, key: &KeyId) -> Option<Found<'_>> {
         match key {
             KeyId::Known(k) => {
-                let (_, e) = self.known.iter().find(|(x, _)| x == k)?;
+                let e = self.known_ref(*k)?;
                 Some(match e {
                     Entry::Text(v) if v.is_empty() => return None,
                     Entry::Text(v) => Found::Text(v),
