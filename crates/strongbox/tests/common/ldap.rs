@@ -110,8 +110,21 @@ impl Slapd {
             .trim()
             .parse()
             .expect("pid");
+        let raw = pid;
         let pid = rustix::process::Pid::from_raw(pid).expect("positive pid");
         rustix::process::kill_process(pid, signal).expect("signal slapd");
+        if signal == rustix::process::Signal::STOP {
+            // The signal is only sent when kill returns; on a busy machine a slapd thread could
+            // still answer a request. Wait until every thread is stopped (state T).
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+            while !all_threads_stopped(raw) {
+                assert!(
+                    std::time::Instant::now() < deadline,
+                    "slapd {raw} did not stop"
+                );
+                std::thread::sleep(std::time::Duration::from_millis(5));
+            }
+        }
     }
 
     /// Starts slapd again on the same port, with the same seed data.
@@ -324,4 +337,21 @@ pub fn bucket_policy(bucket: &str) -> String {
     format!(
         r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Action":["s3:*"],"Resource":["arn:aws:s3:::{bucket}","arn:aws:s3:::{bucket}/*"]}}]}}"#
     )
+}
+
+/// Whether every thread of process `pid` is stopped (`T` in /proc/PID/task/TID/stat).
+fn all_threads_stopped(pid: i32) -> bool {
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+        return false;
+    };
+    let mut any = false;
+    for task in tasks.filter_map(Result::ok) {
+        any = true;
+        let stat = std::fs::read_to_string(task.path().join("stat")).unwrap_or_default();
+        // The state follows the parenthesised command name.
+        if stat.rsplit_once(") ").and_then(|(_, r)| r.chars().next()) != Some('T') {
+            return false;
+        }
+    }
+    any
 }
