@@ -16,7 +16,7 @@
 
 use crate::action::{Action, Service};
 use crate::document::Statement;
-use crate::resource::segment_hash;
+use crate::resource::{same_bytes, segment_hash};
 
 /// The statements of one effect (Deny or Allow) that can match each action.
 #[derive(Debug, Clone, Default)]
@@ -128,7 +128,7 @@ impl Index {
         let confined: &[u32] = c.by_bucket[from..]
             .iter()
             .take_while(|(h, _, _)| *h == hash)
-            .find(|(_, b, _)| b.as_bytes() == first)
+            .find(|(_, b, _)| same_bytes(b.as_bytes(), first))
             .map_or(&[], |(_, _, list)| list);
         // Merge the two ascending lists.
         let (mut a, mut b) = (c.any.iter().peekable(), confined.iter().peekable());

@@ -48,7 +48,7 @@ impl<'a> Text<'a> {
         let mut at = at;
         if at < head {
             let n = lit.len().min(head - at);
-            if self.head[at..at + n] != lit[..n] {
+            if !same_bytes(&self.head[at..at + n], &lit[..n]) {
                 return false;
             }
             lit = &lit[n..];
@@ -68,7 +68,7 @@ impl<'a> Text<'a> {
             at += 1;
         }
         let from = at - head - 1;
-        tail[from..from + lit.len()] == *lit
+        same_bytes(&tail[from..from + lit.len()], lit)
     }
 
     /// Whether the text is exactly `lit`.
@@ -87,6 +87,33 @@ impl<'a> Text<'a> {
     }
 }
 
+/// `a == b`, compared inline when short: bucket names and pattern literals are, and a call to
+/// `memcmp` costs more than comparing them.
+#[inline]
+pub(crate) fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    let n = a.len();
+    if n != b.len() {
+        return false;
+    }
+    let w8 = |s: &[u8], at: usize| {
+        <[u8; 8]>::try_from(&s[at..at + 8])
+            .map(u64::from_ne_bytes)
+            .ok()
+    };
+    let w4 = |s: &[u8], at: usize| {
+        <[u8; 4]>::try_from(&s[at..at + 4])
+            .map(u32::from_ne_bytes)
+            .ok()
+    };
+    match n {
+        // Two overlapping words cover the slice.
+        8..=16 => w8(a, 0) == w8(b, 0) && w8(a, n - 8) == w8(b, n - 8),
+        4..=7 => w4(a, 0) == w4(b, 0) && w4(a, n - 4) == w4(b, n - 4),
+        0..=3 => a.iter().zip(b).all(|(x, y)| x == y),
+        _ => a == b,
+    }
+}
+
 /// FNV-1a: cheap for bucket-sized keys.
 pub(crate) fn segment_hash(s: &[u8]) -> u64 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
@@ -100,6 +127,20 @@ pub(crate) fn segment_hash(s: &[u8]) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn same_bytes_is_equality() {
+        for n in 0..40usize {
+            let a: Vec<u8> = (0..n as u8).map(|i| i.wrapping_mul(37)).collect();
+            assert!(same_bytes(&a, &a.clone()));
+            for i in 0..n {
+                let mut b = a.clone();
+                b[i] ^= 0x20;
+                assert!(!same_bytes(&a, &b), "{n} {i}");
+            }
+            assert!(!same_bytes(&a, &a[..n.saturating_sub(1)]) || n == 0);
+        }
+    }
 
     /// Every operation agrees with the same operation on the joined text.
     #[test]
