@@ -105,7 +105,7 @@ impl Entry {
 pub(crate) enum Found<'a> {
     Text(&'a [String]),
     One(&'a str, &'a Entry),
-    Ip(IpAddr, &'a Entry),
+    Ip(&'a IpAddr, &'a Entry),
     /// Unix nanoseconds, as [`crate::condition`] reads a date (`aws:EpochTime` whole seconds).
     Date(i128, &'a Entry),
 }
@@ -321,7 +321,7 @@ impl ConditionValues {
                     Entry::Text(v) if v.is_empty() => return None,
                     Entry::Text(v) => Found::Text(v),
                     Entry::One(s, _) => Found::One(s, e),
-                    Entry::Ip(ip, _) => Found::Ip(*ip, e),
+                    Entry::Ip(ip, _) => Found::Ip(ip, e),
                     Entry::Time {
                         at, epoch: true, ..
                     } => Found::Date(i128::from(at.unix_timestamp()) * 1_000_000_000, e),

@@ -254,7 +254,7 @@ impl Condition {
         // A typed value is one value: every qualifier reduces to "it matches" (negated: not).
         match (&self.test, found) {
             (Test::Ip(nets), Found::Ip(ip, _)) => {
-                return nets.iter().any(|n| n.contains(ip)) != self.negated;
+                return nets.iter().any(|n| n.contains(*ip)) != self.negated;
             }
             (Test::Date(cmp, ds), Found::Date(at, _)) => {
                 return ds.iter().any(|d| cmp.holds(at, *d)) != self.negated;
