@@ -321,6 +321,7 @@ impl PolicySet {
         effect: Effect,
         req: &Request<'_>,
         who: Option<Principal<'_>>,
+        hash: &mut Option<u64>,
     ) -> Option<StatementRef<'_>> {
         let (slots, index) = match (effect, self.indexes()) {
             (Effect::Deny, ix) => (&self.deny, ix.map(|(d, _)| d)),
@@ -337,9 +338,9 @@ impl PolicySet {
         match index {
             Some(index) => {
                 let first = req.resource.first_segment();
-                index.find_map(req.action, (first, segment_hash(first)), |i| {
-                    try_slot(&slots[i])
-                })
+                // Hashed once per decision (the Deny and the Allow index both look it up).
+                let h = *hash.get_or_insert_with(|| segment_hash(first));
+                index.find_map(req.action, (first, h), |i| try_slot(&slots[i]))
             }
             None => slots.iter().find_map(try_slot),
         }
@@ -373,14 +374,15 @@ impl PolicySet {
 
     /// The Deny statement that matches `req`, if any (MinIO's deny-only checks).
     pub fn explicit_deny(&self, req: &Request<'_>) -> Option<StatementRef<'_>> {
-        self.first_match(Effect::Deny, req, None)
+        self.first_match(Effect::Deny, req, None, &mut None)
     }
 
     fn decide(&self, req: &Request<'_>, who: Option<Principal<'_>>) -> Decision<'_> {
-        if let Some(r) = self.first_match(Effect::Deny, req, who) {
+        let mut hash = None;
+        if let Some(r) = self.first_match(Effect::Deny, req, who, &mut hash) {
             return Decision::ExplicitDeny(r);
         }
-        match self.first_match(Effect::Allow, req, who) {
+        match self.first_match(Effect::Allow, req, who, &mut hash) {
             Some(r) => Decision::Allow(r),
             None => Decision::ImplicitDeny,
         }
