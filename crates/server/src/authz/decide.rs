@@ -117,6 +117,33 @@ const MAX_SUBJECTS: usize = 4096;
 
 /// Subjects of long-term access keys, valid for one IAM snapshot generation (any IAM change —
 /// a policy edited, a mapping, a user disabled — starts a new one, and the memo with it).
+/// Tells authorisers apart in the per-thread memo (an address could be reused).
+#[derive(Debug)]
+struct AuthorizerId(u64);
+
+impl Default for AuthorizerId {
+    fn default() -> Self {
+        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+        Self(NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed))
+    }
+}
+
+/// The subject a thread resolved last, for the IAM generation and access key it was resolved
+/// under.
+struct LastSubject {
+    authorizer: u64,
+    generation: u64,
+    access_key: String,
+    subject: Subject,
+}
+
+thread_local! {
+    /// Consecutive requests on a thread mostly come from one credential: its subject is found
+    /// here without the shared lock and map of [`Authorizer::subject`].
+    static LAST_SUBJECT: std::cell::RefCell<Option<LastSubject>> =
+        const { std::cell::RefCell::new(None) };
+}
+
 #[derive(Debug, Default)]
 struct Subjects {
     generation: u64,
@@ -126,6 +153,7 @@ struct Subjects {
 /// Decides S3 requests; holds the compiled-policy caches.
 #[derive(Debug, Default)]
 pub struct Authorizer {
+    id: AuthorizerId,
     cache: PolicyCache,
     subjects: RwLock<Subjects>,
     external: Option<Arc<super::external::ExternalAuthorizer>>,
@@ -162,6 +190,37 @@ impl Authorizer {
         // Whose policies apply depends on the access key and the IAM state only; the request's
         // own checks (expiry, disabled) were made by authentication against this snapshot.
         let generation = snapshot.generation();
+        let last = LAST_SUBJECT.with_borrow(|last| {
+            last.as_ref()
+                .filter(|l| {
+                    l.authorizer == self.id.0
+                        && l.generation == generation
+                        && l.access_key == identity.access_key()
+                })
+                .map(|l| l.subject.clone())
+        });
+        if let Some(subject) = last {
+            return subject;
+        }
+        let subject = self.subject_shared(snapshot, identity, generation);
+        if !matches!(subject, Subject::Broken) {
+            LAST_SUBJECT.set(Some(LastSubject {
+                authorizer: self.id.0,
+                generation,
+                access_key: identity.access_key().to_owned(),
+                subject: subject.clone(),
+            }));
+        }
+        subject
+    }
+
+    /// [`Self::subject`] of an IAM user or service account from the memo all threads share.
+    fn subject_shared(
+        &self,
+        snapshot: &IamSnapshot,
+        identity: &Identity,
+        generation: u64,
+    ) -> Subject {
         {
             let memo = self.subjects.read().unwrap_or_else(PoisonError::into_inner);
             if memo.generation == generation
@@ -385,5 +444,48 @@ mod tests {
         iam.attach_policies(&alice, &["q"]).unwrap();
         assert!(allowed(Action::GetObject));
         assert!(allowed(Action::PutObject));
+    }
+
+    /// Two servers in one process (tests, several nodes) whose IAMs are at the same generation
+    /// with the same user but different policies: one's per-thread memo never answers for the
+    /// other.
+    #[test]
+    fn the_per_thread_memo_never_crosses_authorizers() {
+        let root = crate::RootCredentials::new("rootuser".into(), "rootpassword".into()).unwrap();
+        let iam_with = |doc: &str| {
+            let iam = Iam::with_store(
+                Arc::new(MemoryStore::new()),
+                super::super::iam_config(&root),
+            )
+            .unwrap();
+            iam.put_policy("p", doc).unwrap();
+            iam.add_user("alice", "alicesecret", Status::Enabled)
+                .unwrap();
+            iam.attach_policies(&PolicyTarget::User("alice".into()), &["p"])
+                .unwrap();
+            iam
+        };
+        let (get_iam, put_iam) = (iam_with(GET), iam_with(PUT));
+        assert_eq!(
+            get_iam.snapshot().generation(),
+            put_iam.snapshot().generation()
+        );
+        let who = Principal::Authenticated(Identity::User {
+            access_key: "alice".into(),
+        });
+        let values = ConditionValues::new();
+        let allowed = |authz: &Authorizer, iam: &Iam, action| {
+            let snapshot = iam.snapshot();
+            let subject = authz.subject(&snapshot, &who);
+            let req = Request::new(action, "b", Some("k"), &values);
+            authz.decide(&snapshot, &subject, &req).is_allowed()
+        };
+        let (a, b) = (Authorizer::new(), Authorizer::new());
+        for _ in 0..3 {
+            assert!(allowed(&a, &get_iam, Action::GetObject));
+            assert!(!allowed(&b, &put_iam, Action::GetObject));
+            assert!(allowed(&b, &put_iam, Action::PutObject));
+            assert!(!allowed(&a, &get_iam, Action::PutObject));
+        }
     }
 }
