@@ -73,6 +73,30 @@ pub fn check_region(configured: Option<&str>, scope: &str) -> S3Result<()> {
     ))
 }
 
+/// A SigV4 `X-Amz-Date` (`YYYYMMDDTHHMMSSZ`, UTC), parsed without allocating (every signed
+/// request's date goes through here).
+#[must_use]
+pub fn parse_amz_date(s: &str) -> Option<time::OffsetDateTime> {
+    let b = s.as_bytes();
+    if b.len() != 16 || b[8] != b'T' || b[15] != b'Z' {
+        return None;
+    }
+    let num = |r: std::ops::Range<usize>| -> Option<u32> {
+        b[r.clone()].iter().try_fold(0u32, |acc, &c| {
+            c.is_ascii_digit().then(|| acc * 10 + u32::from(c - b'0'))
+        })
+    };
+    let year = i32::try_from(num(0..4)?).ok()?;
+    let month = time::Month::try_from(u8::try_from(num(4..6)?).ok()?).ok()?;
+    let day = u8::try_from(num(6..8)?).ok()?;
+    let hour = u8::try_from(num(9..11)?).ok()?;
+    let minute = u8::try_from(num(11..13)?).ok()?;
+    let second = u8::try_from(num(13..15)?).ok()?;
+    let date = time::Date::from_calendar_date(year, month, day).ok()?;
+    let t = time::Time::from_hms(hour, minute, second).ok()?;
+    Some(time::PrimitiveDateTime::new(date, t).assume_utc())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -10,8 +10,7 @@
 mod common;
 #[allow(dead_code)] // shared with tests/direct_reads_keys.rs
 mod direct_reads_support;
-#[allow(dead_code)]
-mod sts_common;
+mod sts_common; // allows its own dead code (each test file uses a part)
 
 use strongbox_iam::{PolicyTarget, Status};
 use time::Duration;

@@ -9,8 +9,7 @@
 mod common;
 #[allow(dead_code)] // shared with tests/direct_reads.rs
 mod direct_reads_support;
-#[allow(dead_code)]
-mod sts_common;
+mod sts_common; // allows its own dead code (each test file uses a part)
 
 use strongbox_iam::{PolicyTarget, Status};
 

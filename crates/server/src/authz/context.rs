@@ -197,16 +197,9 @@ impl AuthStyle {
                 .map(|(_, v)| v.as_str())
         };
         let v4 = get("X-Amz-Algorithm").is_some();
-        let signed_at = get("X-Amz-Date").and_then(parse_amz_date);
+        let signed_at = get("X-Amz-Date").and_then(crate::scope::parse_amz_date);
         Self::Query { v4, signed_at }
     }
-}
-
-fn parse_amz_date(s: &str) -> Option<OffsetDateTime> {
-    let format = time::macros::format_description!("[year][month][day]T[hour][minute][second]Z");
-    time::PrimitiveDateTime::parse(s, format)
-        .ok()
-        .map(time::PrimitiveDateTime::assume_utc)
 }
 
 /// The decoded query parameters of a request (malformed escapes are dropped: s3s has refused

@@ -126,17 +126,6 @@ fn lower_hex_32(s: &str) -> Option<[u8; 32]> {
     Some(out)
 }
 
-/// 64 lower-case hex digits, on the stack.
-fn lower_hex(bytes: &[u8; 32]) -> [u8; 64] {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    let mut out = [0u8; 64];
-    for (pair, b) in out.chunks_exact_mut(2).zip(bytes) {
-        pair[0] = HEX[usize::from(b >> 4)];
-        pair[1] = HEX[usize::from(b & 0xf)];
-    }
-    out
-}
-
 fn nibble(c: u8) -> Option<u8> {
     match c {
         b'0'..=b'9' => Some(c - b'0'),
@@ -171,7 +160,7 @@ pub(crate) fn verify(
     else {
         return false;
     };
-    let Some(signed_at) = parse_amz_date(amz_date) else {
+    let Some(signed_at) = crate::scope::parse_amz_date(amz_date) else {
         return false;
     };
     if (now - signed_at).whole_seconds().unsigned_abs() > u64::from(max_skew_secs) {
@@ -223,7 +212,11 @@ pub(crate) fn verify(
     }) else {
         return false;
     };
-    let canonical_hash = lower_hex(&digest);
+    // Hex on the stack (hex::encode would allocate a String on every request).
+    let mut canonical_hash = [0u8; 64];
+    if hex::encode_to_slice(digest, &mut canonical_hash).is_err() {
+        return false;
+    }
     let canonical_hash = std::str::from_utf8(&canonical_hash).unwrap_or_default();
 
     with_signing_key(secret, auth.scope_date, auth.region, |mut mac| {
@@ -288,28 +281,6 @@ fn all_visible_ascii(value: &[u8]) -> bool {
         flags |= (x.wrapping_sub(0x21 * ONES) & !x) | x | x.wrapping_add(ONES);
     }
     (flags & HIGHS) == 0 && words.remainder().iter().all(|b| (0x21..0x7f).contains(b))
-}
-
-/// `YYYYMMDDTHHMMSSZ`.
-fn parse_amz_date(s: &str) -> Option<OffsetDateTime> {
-    let b = s.as_bytes();
-    if b.len() != 16 || b[8] != b'T' || b[15] != b'Z' {
-        return None;
-    }
-    let num = |r: std::ops::Range<usize>| -> Option<u32> {
-        b[r.clone()].iter().try_fold(0u32, |acc, &c| {
-            c.is_ascii_digit().then(|| acc * 10 + u32::from(c - b'0'))
-        })
-    };
-    let year = i32::try_from(num(0..4)?).ok()?;
-    let month = time::Month::try_from(u8::try_from(num(4..6)?).ok()?).ok()?;
-    let day = u8::try_from(num(6..8)?).ok()?;
-    let hour = u8::try_from(num(9..11)?).ok()?;
-    let minute = u8::try_from(num(11..13)?).ok()?;
-    let second = u8::try_from(num(13..15)?).ok()?;
-    let date = time::Date::from_calendar_date(year, month, day).ok()?;
-    let t = time::Time::from_hms(hour, minute, second).ok()?;
-    Some(time::PrimitiveDateTime::new(date, t).assume_utc())
 }
 
 /// A derived signing key, as an HMAC already keyed with it (its inner and outer pads hashed),

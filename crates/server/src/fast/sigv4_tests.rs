@@ -122,7 +122,7 @@ fn clock_skew_and_scope_date() {
         "20131324T000000Z",
         "20130524T250000Z",
     ] {
-        assert!(parse_amz_date(bad).is_none(), "{bad}");
+        assert!(crate::scope::parse_amz_date(bad).is_none(), "{bad}");
     }
 }
 
