@@ -108,6 +108,23 @@ fn cache_key(bucket: &str, key: &str) -> String {
     k
 }
 
+/// Runs `f` with [`cache_key`]`(bucket, key)`, built on the stack for short names (every read
+/// looks the cache up).
+fn with_cache_key<R>(bucket: &str, key: &str, f: impl FnOnce(&str) -> R) -> R {
+    let n = bucket.len() + 1 + key.len();
+    if n <= STACK_KEY {
+        let mut buf = [0u8; STACK_KEY];
+        buf[..bucket.len()].copy_from_slice(bucket.as_bytes());
+        buf[bucket.len()] = b'/';
+        buf[bucket.len() + 1..n].copy_from_slice(key.as_bytes());
+        // Two `str`s joined by an ASCII byte are UTF-8.
+        if let Ok(k) = std::str::from_utf8(&buf[..n]) {
+            return f(k);
+        }
+    }
+    f(&cache_key(bucket, key))
+}
+
 fn shard_of(k: &str) -> usize {
     // FNV-1a: cheap, and only spreads entries over the shards (the map hashes with SipHash).
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
@@ -177,8 +194,18 @@ impl ObjectCache {
     /// The cached entry of (bucket, key), if any, and a ticket for [`ObjectCache::fill`] (to
     /// install what the caller goes on to read from the index).
     pub fn lookup(&self, bucket: &str, key: &str) -> (Option<Arc<Cached>>, Ticket) {
-        let k = cache_key(bucket, key);
-        let shard = shard_of(&k);
+        with_cache_key(bucket, key, |k| self.touch(k))
+    }
+
+    /// The cached entry of (bucket, key), if any, without a ticket: for readers that never
+    /// fill ([`super::direct`]).
+    pub fn get(&self, bucket: &str, key: &str) -> Option<Arc<Cached>> {
+        with_cache_key(bucket, key, |k| self.touch(k).0)
+    }
+
+    /// The entry under cache key `k` (marked as just used) and the shard's ticket.
+    fn touch(&self, k: &str) -> (Option<Arc<Cached>>, Ticket) {
+        let shard = shard_of(k);
         let mut s = self.lock(shard);
         s.clock += 1;
         let now = s.clock;
@@ -186,36 +213,11 @@ impl ObjectCache {
             shard,
             generation: s.generation,
         };
-        let hit = s.map.get_mut(k.as_str()).map(|e| {
+        let hit = s.map.get_mut(k).map(|e| {
             e.last_used = now;
             Arc::clone(&e.value)
         });
         (hit, ticket)
-    }
-
-    /// The cached entry of (bucket, key), if any, without a ticket and, for short names, without
-    /// allocating: for readers that never fill ([`super::direct`]).
-    pub fn get(&self, bucket: &str, key: &str) -> Option<Arc<Cached>> {
-        let mut buf = [0u8; STACK_KEY];
-        let n = bucket.len() + 1 + key.len();
-        let owned;
-        let k = if n <= STACK_KEY {
-            buf[..bucket.len()].copy_from_slice(bucket.as_bytes());
-            buf[bucket.len()] = b'/';
-            buf[bucket.len() + 1..n].copy_from_slice(key.as_bytes());
-            // Two `str`s joined by an ASCII byte are UTF-8.
-            std::str::from_utf8(&buf[..n]).ok()?
-        } else {
-            owned = cache_key(bucket, key);
-            owned.as_str()
-        };
-        let mut s = self.lock(shard_of(k));
-        s.clock += 1;
-        let now = s.clock;
-        s.map.get_mut(k).map(|e| {
-            e.last_used = now;
-            Arc::clone(&e.value)
-        })
     }
 
     /// Installs what a reader found in the index after `lookup` gave it `ticket`, unless an
