@@ -220,7 +220,9 @@ async fn other_reads_go_to_s3s_with_the_same_answer() {
             get().payload(&sha256_hex(b"x")),
             200,
         ),
-        ("versionId query", get().query(&[("versionId", "abc")]), 200),
+        // Objects are unversioned: only `null` names their version.
+        ("versionId query", get().query(&[("versionId", "abc")]), 404),
+        ("versionId=null", get().query(&[("versionId", "null")]), 200),
         (
             "?x-id=GetObject on HEAD",
             root("HEAD", "/data/plain.txt").query(&[("x-id", "GetObject")]),

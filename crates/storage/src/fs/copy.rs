@@ -7,7 +7,7 @@ use s3s::dto::*;
 use s3s::{S3ErrorCode, S3Request, S3Response, S3Result};
 
 use super::conditions::Conditions;
-use super::error::{blocking, err, internal, invalid_argument};
+use super::error::{blocking, err, internal, invalid_argument, only_null_version};
 use super::layout::{new_data_id, sync_dir};
 use super::meta::{ObjectMeta, Segment, etag_dto, ms_to_timestamp, now_ms, user_metadata};
 use super::multipart::{check_part_number, commit_part};
@@ -28,12 +28,7 @@ fn source_of(cs: &CopySource) -> S3Result<(String, String)> {
             key,
             version_id,
         } => {
-            if version_id.as_deref().is_some_and(|v| v != "null") {
-                return Err(err(
-                    S3ErrorCode::NoSuchVersion,
-                    "The specified version does not exist.",
-                ));
-            }
+            only_null_version(version_id.as_deref())?;
             check_bucket(bucket)?;
             check_key(key)?;
             Ok((bucket.to_string(), key.to_string()))

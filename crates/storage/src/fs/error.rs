@@ -35,6 +35,18 @@ pub(crate) fn no_such_upload() -> S3Error {
     )
 }
 
+/// Objects here are unversioned: their one version is `null` (as in an S3 bucket that never had
+/// versioning). Any other version id names a version that does not exist.
+pub(crate) fn only_null_version(version_id: Option<&str>) -> S3Result<()> {
+    match version_id {
+        Some(v) if v != "null" => Err(err(
+            S3ErrorCode::NoSuchVersion,
+            "The specified version does not exist.",
+        )),
+        _ => Ok(()),
+    }
+}
+
 pub(crate) fn invalid_argument(msg: &'static str) -> S3Error {
     err(S3ErrorCode::InvalidArgument, msg)
 }

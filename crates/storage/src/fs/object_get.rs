@@ -11,7 +11,7 @@ use s3s::{S3Error, S3ErrorCode, S3Request, S3Response, S3Result};
 use super::Backend;
 use super::cache::{Cached, MAX_CACHED_BODY};
 use super::conditions::Conditions;
-use super::error::{blocking, err, internal};
+use super::error::{blocking, err, internal, only_null_version};
 use super::meta::{Checksums, ObjectMeta, ms_to_timestamp, secs_to_timestamp, to_dto_metadata};
 use super::names::{check_bucket, check_key};
 use super::reader::{INLINE_MAX, OpenObject};
@@ -211,6 +211,7 @@ pub(crate) async fn get_object(
     req: S3Request<GetObjectInput>,
 ) -> S3Result<S3Response<GetObjectOutput>> {
     let i = req.input;
+    only_null_version(i.version_id.as_deref())?;
     let rr = ReadRequest {
         bucket: i.bucket,
         key: i.key,
@@ -270,6 +271,7 @@ pub(crate) async fn head_object(
     req: S3Request<HeadObjectInput>,
 ) -> S3Result<S3Response<HeadObjectOutput>> {
     let i = req.input;
+    only_null_version(i.version_id.as_deref())?;
     let rr = ReadRequest {
         bucket: i.bucket,
         key: i.key,

@@ -561,3 +561,43 @@ async fn delete_object_and_objects() {
     assert!(out.deleted.unwrap_or_default().is_empty());
     assert_eq!(code(get(&fs, "del", "c").await), S3ErrorCode::NoSuchKey);
 }
+
+#[tokio::test]
+async fn only_the_null_version_exists() {
+    let (_d, fs) = backend().await;
+    bucket(&fs, "vers").await;
+    let body = data(100, 3);
+    put(&fs, "vers", "k", &body).await;
+    let get_version = |v: &str| {
+        fs.get_object(req(GetObjectInput {
+            version_id: Some(v.into()),
+            ..get_input("vers", "k")
+        }))
+    };
+    let o = get_version("null").await.unwrap().output;
+    assert_eq!(collect(o.body).await, body);
+    for bad in [
+        "abc",
+        "3HL4kqtJlcpXroDTDmJ+rmSpXd3dIbrHY+MTRCxf3vjVBH40Nr8X8gdRQBpUMLUo",
+        "",
+    ] {
+        assert_eq!(
+            code(get_version(bad).await),
+            S3ErrorCode::NoSuchVersion,
+            "GET versionId={bad:?}"
+        );
+        let head = fs
+            .head_object(req(HeadObjectInput {
+                bucket: "vers".into(),
+                key: "k".into(),
+                version_id: Some(bad.into()),
+                ..Default::default()
+            }))
+            .await;
+        assert_eq!(
+            code(head),
+            S3ErrorCode::NoSuchVersion,
+            "HEAD versionId={bad:?}"
+        );
+    }
+}
