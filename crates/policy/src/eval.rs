@@ -9,6 +9,7 @@ use std::fmt;
 use std::sync::{Arc, OnceLock};
 
 use crate::action::{Action, ActionSet, Service};
+use crate::condition::Condition;
 use crate::document::{Effect, Policy, ResourcePattern, Statement};
 use crate::index::{Index, confined_buckets, resource_literals};
 use crate::reads::KeySet;
@@ -174,8 +175,6 @@ impl Statement {
 
 #[derive(Debug, Clone)]
 struct Slot {
-    policy: u32,
-    statement: u32,
     /// The statement's actions, kept here so that a statement for other actions is passed over
     /// without reaching its policy.
     actions: ActionSet,
@@ -183,6 +182,13 @@ struct Slot {
     /// (the literal beginnings of its resource patterns); `None` when that says nothing (no
     /// `Resource`, `NotResource`, or a pattern starting with a wildcard or variable).
     prefixes: Option<Box<[Box<str>]>>,
+    /// The statement's resource block (`negated`, patterns) and conditions: what deciding
+    /// whether it applies reads, kept with the slot so that a candidate is tested without a
+    /// trip through its policy to its statement (only the statement that decides is looked up).
+    resource: Option<(bool, Box<[ResourcePattern]>)>,
+    conditions: Box<[Condition]>,
+    policy: u32,
+    statement: u32,
     /// The first resource segments (buckets) the statement can match in, `None` when unknown
     /// (see [`crate::index`]).
     buckets: Option<Box<[Box<str>]>>,
@@ -201,10 +207,15 @@ impl Slot {
             .and_then(confined_buckets)
             .map(Vec::into_boxed_slice);
         Slot {
-            policy,
-            statement,
             actions: st.actions,
             prefixes,
+            resource: st
+                .resource
+                .as_ref()
+                .map(|r| (r.negated, r.patterns.clone().into_boxed_slice())),
+            conditions: st.conditions.clone().into_boxed_slice(),
+            policy,
+            statement,
             buckets,
         }
     }
@@ -220,6 +231,20 @@ impl Slot {
                 .any(|p| req.resource.starts_with_at(0, p.as_bytes())),
             _ => true,
         }
+    }
+
+    /// [`Statement::matches`] on the slot's copy of the statement, for a request
+    /// [`Self::may_match`] let through (its action is one of the statement's).
+    fn matches(&self, req: &Request<'_>) -> bool {
+        if req.s3 {
+            let Some((negated, patterns)) = &self.resource else {
+                return false;
+            };
+            if patterns.iter().any(|p| p.matches(req)) == *negated {
+                return false;
+            }
+        }
+        self.conditions.iter().all(|c| c.evaluate(req.values))
     }
 }
 
@@ -328,12 +353,11 @@ impl PolicySet {
             (Effect::Allow, ix) => (&self.allow, ix.map(|(_, a)| a)),
         };
         let try_slot = |s: &Slot| {
-            if !s.may_match(req) {
+            if !s.may_match(req) || !s.matches(req) {
                 return None;
             }
             let (st, r) = self.get(s);
-            let applies = who.is_none_or(|w| st.principal_matches(w));
-            (applies && st.matches(req)).then_some(r)
+            who.is_none_or(|w| st.principal_matches(w)).then_some(r)
         };
         match index {
             Some(index) => {

@@ -17,6 +17,21 @@ pub struct KeySet {
     known: u64,
     /// Other keys, normalised (see [`crate::values::normalize_key`]), sorted, without duplicates.
     keys: Vec<String>,
+    /// One bit per namespace of [`NAMESPACES`] that some key read is in: asked for every
+    /// request of a temporary credential (`jwt:`, `ldap:`), so kept as the keys are added.
+    namespaces: u8,
+}
+
+/// The namespaces [`KeySet::reads_any_in`] answers with a bit test (any other prefix is scanned).
+const NAMESPACES: [&str; 6] = ["aws:", "s3:", "jwt:", "ldap:", "sts:", "svc:"];
+
+/// The bits of [`NAMESPACES`] that `key` (normalised) is in.
+fn namespace_bits(key: &str) -> u8 {
+    NAMESPACES
+        .iter()
+        .enumerate()
+        .filter(|(_, ns)| key.starts_with(*ns))
+        .fold(0, |bits, (i, _)| bits | 1 << i)
 }
 
 impl KeySet {
@@ -43,6 +58,14 @@ impl KeySet {
     /// Only the known keys that are read are looked at (their bits), not every known key: this
     /// is asked for every request of a temporary credential.
     pub fn reads_any_in(&self, prefix: &str) -> bool {
+        if let Some(i) = NAMESPACES.iter().position(|ns| *ns == prefix) {
+            return self.namespaces & (1 << i) != 0;
+        }
+        self.scan_any_in(prefix)
+    }
+
+    /// [`Self::reads_any_in`] looking at every key read.
+    fn scan_any_in(&self, prefix: &str) -> bool {
         let mut bits = self.known;
         while bits != 0 {
             // `Key as u8` is its index in `Key::ALL` (both follow the declaration order).
@@ -70,6 +93,11 @@ impl KeySet {
         all.into_iter()
     }
 
+    /// How many known keys are read (the most a caller building only those sets).
+    pub fn known_len(&self) -> usize {
+        self.known.count_ones() as usize
+    }
+
     pub fn is_empty(&self) -> bool {
         self.known == 0 && self.keys.is_empty()
     }
@@ -77,8 +105,12 @@ impl KeySet {
     /// Adds a key.
     pub(crate) fn add(&mut self, key: &KeyId) {
         match key {
-            KeyId::Known(k) => self.known |= k.bit(),
+            KeyId::Known(k) => {
+                self.known |= k.bit();
+                self.namespaces |= namespace_bits(k.name());
+            }
             KeyId::Named(name) => {
+                self.namespaces |= namespace_bits(name);
                 if let Err(at) = self.keys.binary_search_by(|k| k.as_str().cmp(name)) {
                     self.keys.insert(at, name.to_string());
                 }
@@ -152,6 +184,47 @@ mod tests {
         assert!(s.reads_key(Key::AwsSourceIp));
         assert!(!s.reads_key(Key::AwsUsername));
         assert!(!KeySet::new().reads("aws:sourceip"));
+        assert_eq!(s.known_len(), 1);
+    }
+
+    /// The namespace bits answer as a scan of every key read does, for each namespace and for
+    /// prefixes that are not one.
+    #[test]
+    fn namespace_bits_agree_with_a_scan() {
+        let names: Vec<String> = Key::ALL
+            .iter()
+            .map(|k| k.name().to_owned())
+            .chain(["jwt:sub", "jwt:groups", "ldap:x", "s3:existingobjecttag/T"].map(String::from))
+            .collect();
+        let prefixes: Vec<&str> = NAMESPACES
+            .iter()
+            .copied()
+            .chain(["aws:source", "jwt", "", "ldap:user", "x:"])
+            .collect();
+        // Every set of up to two of the names (and the empty set).
+        let mut sets = vec![KeySet::new()];
+        for (i, a) in names.iter().enumerate() {
+            for b in &names[i..] {
+                let mut s = KeySet::new();
+                s.add(&KeyId::of(a));
+                s.add(&KeyId::of(b));
+                sets.push(s);
+            }
+        }
+        let mut hits = 0;
+        for s in &sets {
+            for p in &prefixes {
+                assert_eq!(s.reads_any_in(p), s.scan_any_in(p), "{s:?} {p:?}");
+                hits += usize::from(s.reads_any_in(p));
+            }
+        }
+        assert!(hits > 0 && hits < sets.len() * prefixes.len());
+        let mut jwt = KeySet::new();
+        jwt.add(&KeyId::of("jwt:sub"));
+        assert!(jwt.reads_any_in("jwt:") && !jwt.reads_any_in("ldap:"));
+        let mut ldap = KeySet::new();
+        ldap.add(&KeyId::of("ldap:username"));
+        assert!(ldap.reads_any_in("ldap:") && !ldap.reads_any_in("jwt:"));
     }
 
     #[test]

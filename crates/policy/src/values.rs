@@ -14,7 +14,7 @@
 
 use std::borrow::Cow;
 use std::net::IpAddr;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
@@ -51,6 +51,8 @@ pub(crate) enum Entry {
     Text(Vec<String>),
     /// One value, borrowed when it is a constant (`AWS4-HMAC-SHA256`, `REST-HEADER`).
     One(Cow<'static, str>, OnceLock<Vec<String>>),
+    /// One value shared with other keys and requests (`aws:username` = `aws:userid`).
+    Shared(Arc<str>, OnceLock<Vec<String>>),
     Ip(IpAddr, OnceLock<Vec<String>>),
     /// `epoch`: shown as Unix seconds (`aws:EpochTime`), else as RFC 3339 (`aws:CurrentTime`).
     Time {
@@ -66,6 +68,7 @@ impl PartialEq for Entry {
         match (self, other) {
             (Entry::Ip(a, _), Entry::Ip(b, _)) => a == b,
             (Entry::One(a, _), Entry::One(b, _)) => a == b,
+            (Entry::Shared(a, _), Entry::Shared(b, _)) => a == b,
             (
                 Entry::Time {
                     at: a, epoch: x, ..
@@ -86,6 +89,7 @@ impl Entry {
         match self {
             Entry::Text(v) => v,
             Entry::One(s, text) => text.get_or_init(|| vec![s.to_string()]),
+            Entry::Shared(s, text) => text.get_or_init(|| vec![s.to_string()]),
             Entry::Ip(ip, text) => text.get_or_init(|| vec![ip.to_string()]),
             Entry::Time { at, epoch, text } => text.get_or_init(|| {
                 let shown = if *epoch {
@@ -248,6 +252,20 @@ impl ConditionValues {
         self
     }
 
+    /// Replaces all values of the known `key` with one shared value (no copy of its text).
+    pub fn set_shared(&mut self, key: Key, value: Arc<str>) -> &mut Self {
+        self.put_known(key, Entry::Shared(value, OnceLock::new()));
+        self
+    }
+
+    /// Room for `n` known keys without growing (the caller knows how many it may set).
+    pub fn with_capacity(n: usize) -> Self {
+        ConditionValues {
+            known: Vec::with_capacity(n),
+            ..Self::default()
+        }
+    }
+
     /// Sets `aws:SourceIp` (IPv4-mapped IPv6 addresses as IPv4); shown as text only if a
     /// condition compares it as text.
     pub fn set_source_ip(&mut self, ip: IpAddr) -> &mut Self {
@@ -321,6 +339,7 @@ impl ConditionValues {
                     Entry::Text(v) if v.is_empty() => return None,
                     Entry::Text(v) => Found::Text(v),
                     Entry::One(s, _) => Found::One(s, e),
+                    Entry::Shared(s, _) => Found::One(s, e),
                     Entry::Ip(ip, _) => Found::Ip(ip, e),
                     Entry::Time {
                         at, epoch: true, ..
@@ -390,10 +409,26 @@ mod tests {
             .set_current_time(at)
             .set_epoch_time(at)
             .set_one(Key::S3AuthType, "REST-HEADER")
-            .set_one(Key::AwsUsername, String::from("bob"));
+            .set_one(Key::AwsUsername, String::from("bob"))
+            .set_shared(Key::AwsUserId, Arc::from("bob"));
         assert_eq!(v.get("s3:authType").unwrap(), ["REST-HEADER"]);
         assert_eq!(v.get("aws:username").unwrap(), ["bob"]);
-        v.remove_key(Key::S3AuthType).remove_key(Key::AwsUsername);
+        assert_eq!(v.get("aws:userid").unwrap(), ["bob"]);
+        assert_eq!(
+            v.first(&KeyId::Known(Key::AwsUserId)),
+            Some("bob"),
+            "a shared value is found as one value"
+        );
+        let mut as_text = ConditionValues::new();
+        as_text.insert_key(Key::AwsUserId, "bob");
+        let mut shared = ConditionValues::new();
+        shared.set_shared(Key::AwsUserId, Arc::from("bob"));
+        assert_eq!(shared, as_text);
+        shared.insert_key(Key::AwsUserId, "alice");
+        assert_eq!(shared.get("aws:userid").unwrap(), ["bob", "alice"]);
+        v.remove_key(Key::S3AuthType)
+            .remove_key(Key::AwsUsername)
+            .remove_key(Key::AwsUserId);
         assert_eq!(v.get("aws:SourceIp").unwrap(), ["10.1.2.3"]);
         assert_eq!(v.get("aws:currenttime").unwrap(), ["2023-11-14T22:13:20Z"]);
         assert_eq!(v.get("AWS:EpochTime").unwrap(), ["1700000000"]);

@@ -8,7 +8,8 @@
 //! - S3 header keys (`s3:x-amz-content-sha256`, encryption, storage class, object lock) are set when
 //!   the header is present; the operation's own keys come from its row in [`super::table`].
 
-use std::sync::LazyLock;
+use std::cell::RefCell;
+use std::sync::{Arc, LazyLock};
 
 use http::header::{HeaderName, REFERER, USER_AGENT};
 use http::{HeaderMap, Uri};
@@ -53,8 +54,8 @@ static HEADER_NAMES: LazyLock<Vec<(HeaderName, Key)>> = LazyLock::new(|| {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Who {
     /// `aws:username` = `aws:userid`: the user whose rights are exercised (a service account's
-    /// parent); `None` for anonymous requests.
-    pub username: Option<String>,
+    /// parent); `None` for anonymous requests. Shared, not copied, into both keys' values.
+    pub username: Option<Arc<str>>,
     /// `Account` (root and root's service accounts), `User`, or `Anonymous`.
     pub principal_type: &'static str,
     /// `aws:groups`: the enabled groups of the user (and a service account's own groups).
@@ -147,12 +148,26 @@ impl Who {
             }
         };
         Self {
-            username: Some(identity.effective_user().to_owned()),
+            username: Some(shared_name(identity.effective_user())),
             principal_type,
             groups,
             jwt,
         }
     }
+}
+
+thread_local! {
+    /// The user name a thread shared last: consecutive requests on a thread mostly come from
+    /// one user, whose name is then not copied again.
+    static LAST_NAME: RefCell<Option<Arc<str>>> = const { RefCell::new(None) };
+}
+
+/// `name` as a shared text, the one this thread made last when it is the same.
+fn shared_name(name: &str) -> Arc<str> {
+    LAST_NAME.with_borrow_mut(|last| match last {
+        Some(shared) if **shared == *name => Arc::clone(shared),
+        _ => Arc::clone(last.insert(Arc::from(name))),
+    })
 }
 
 /// How a request was signed.
@@ -251,6 +266,15 @@ impl Wanted<'_> {
         }
     }
 
+    /// The most known keys whose values are built (room reserved once, never grown).
+    #[must_use]
+    pub fn known_capacity(self) -> usize {
+        match self {
+            Self::All => 16,
+            Self::Read(a, b) => a.map_or(0, KeySet::known_len) + b.map_or(0, KeySet::known_len),
+        }
+    }
+
     /// Whether the value of `key`, by name (a `jwt:` claim), is read.
     #[must_use]
     pub fn wants_name(self, key: &str) -> bool {
@@ -288,7 +312,7 @@ pub fn condition_values_for(
     wanted: Wanted<'_>,
 ) -> ConditionValues {
     let mut v = Values {
-        values: ConditionValues::new(),
+        values: ConditionValues::with_capacity(wanted.known_capacity()),
         wanted,
     };
     let header = |name: &HeaderName| facts.headers.get(name).and_then(|h| h.to_str().ok());
@@ -392,7 +416,7 @@ pub fn condition_values_for(
         Some(user) => {
             for key in [Key::AwsUsername, Key::AwsUserId] {
                 if v.wants(key) {
-                    v.values.set_one(key, user.clone());
+                    v.values.set_shared(key, Arc::clone(user));
                 }
             }
         }
