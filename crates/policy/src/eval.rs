@@ -178,9 +178,15 @@ struct Slot {
     /// The statement's actions, kept here so that a statement for other actions is passed over
     /// without reaching its policy.
     actions: ActionSet,
+    /// For S3 actions: the common beginning of [`Self::prefixes`] (at most [`HEAD_BYTES`]),
+    /// tested without following a pointer.
+    head: Head,
+    /// Whether every resource matches (a `Resource` with the pattern `*`).
+    any_resource: bool,
     /// For S3 actions: the statement can only match a resource that starts with one of these
     /// (the literal beginnings of its resource patterns); `None` when that says nothing (no
-    /// `Resource`, `NotResource`, or a pattern starting with a wildcard or variable).
+    /// `Resource`, `NotResource`, or a pattern starting with a wildcard or variable), or when
+    /// [`Self::head`] already says all of it.
     prefixes: Option<Box<[Box<str>]>>,
     /// The statement's resource block (`negated`, patterns) and conditions: what deciding
     /// whether it applies reads, kept with the slot so that a candidate is tested without a
@@ -197,17 +203,30 @@ struct Slot {
 impl Slot {
     fn new(policy: u32, statement: u32, st: &Statement) -> Self {
         let literals = resource_literals(st);
-        let prefixes = literals.as_deref().and_then(|l| {
+        let mut prefixes = literals.as_deref().and_then(|l| {
             l.iter()
                 .map(|&(lit, _)| (!lit.is_empty()).then(|| Box::<str>::from(lit)))
                 .collect::<Option<Box<[_]>>>()
         });
+        let head = Head::of(prefixes.as_deref().unwrap_or(&[]));
+        // One prefix the head holds whole: testing the head is the whole test.
+        if let Some([only]) = prefixes.as_deref()
+            && only.len() == usize::from(head.len)
+        {
+            prefixes = None;
+        }
         let buckets = literals
             .as_deref()
             .and_then(confined_buckets)
             .map(Vec::into_boxed_slice);
+        let any_resource = st
+            .resource
+            .as_ref()
+            .is_some_and(|r| !r.negated && r.patterns.iter().any(|p| p.pattern.is_match_all()));
         Slot {
             actions: st.actions,
+            head,
+            any_resource,
             prefixes,
             resource: st
                 .resource
@@ -225,18 +244,27 @@ impl Slot {
         if !self.actions.contains(req.action) {
             return false;
         }
+        if !req.s3 {
+            return true;
+        }
+        if !req
+            .resource
+            .starts_with_at(0, &self.head.bytes[..usize::from(self.head.len)])
+        {
+            return false;
+        }
         match &self.prefixes {
-            Some(prefixes) if req.s3 => prefixes
+            Some(prefixes) => prefixes
                 .iter()
                 .any(|p| req.resource.starts_with_at(0, p.as_bytes())),
-            _ => true,
+            None => true,
         }
     }
 
     /// [`Statement::matches`] on the slot's copy of the statement, for a request
     /// [`Self::may_match`] let through (its action is one of the statement's).
     fn matches(&self, req: &Request<'_>) -> bool {
-        if req.s3 {
+        if req.s3 && !self.any_resource {
             let Some((negated, patterns)) = &self.resource else {
                 return false;
             };
@@ -245,6 +273,45 @@ impl Slot {
             }
         }
         self.conditions.iter().all(|c| c.evaluate(req.values))
+    }
+}
+
+/// Most bytes of a slot's [`Head`].
+const HEAD_BYTES: usize = 16;
+
+/// The beginning every resource a statement can match starts with, kept inline.
+#[derive(Debug, Clone, Copy, Default)]
+struct Head {
+    bytes: [u8; HEAD_BYTES],
+    len: u8,
+}
+
+impl Head {
+    /// The longest common beginning of `prefixes` (whole characters), cut to [`HEAD_BYTES`];
+    /// empty when there are none.
+    fn of(prefixes: &[Box<str>]) -> Head {
+        let Some((first, rest)) = prefixes.split_first() else {
+            return Head::default();
+        };
+        let mut len = first.len().min(HEAD_BYTES);
+        for p in rest {
+            len = len.min(
+                first
+                    .bytes()
+                    .zip(p.bytes())
+                    .take_while(|(a, b)| a == b)
+                    .count(),
+            );
+        }
+        while !first.is_char_boundary(len) {
+            len -= 1;
+        }
+        let mut bytes = [0; HEAD_BYTES];
+        bytes[..len].copy_from_slice(&first.as_bytes()[..len]);
+        Head {
+            bytes,
+            len: len as u8,
+        }
     }
 }
 
@@ -258,7 +325,7 @@ pub struct PolicySet {
     seen: HashSet<String>,
     reads: KeySet,
     /// Built on first use when the set is large enough to gain from it; reset by `add`.
-    index: OnceLock<Box<(Index, Index)>>,
+    index: OnceLock<(Index, Index)>,
 }
 
 /// Sets with fewer statements than this are scanned in full: the index would not pay for itself.
@@ -337,7 +404,7 @@ impl PolicySet {
         }
         Some(
             self.index
-                .get_or_init(|| Box::new((index_of(&self.deny), index_of(&self.allow)))),
+                .get_or_init(|| (index_of(&self.deny), index_of(&self.allow))),
         )
     }
 

@@ -34,9 +34,12 @@ struct Candidates {
     /// Statements not confined to one bucket (or for non-S3 actions, where resources are not
     /// matched): candidates for every request.
     any: Slots,
+    /// The [`segment_hash`] of each bucket of `by_bucket`, in its order: searched apart from
+    /// the names and lists, so a lookup reads a few contiguous words.
+    hashes: Box<[u64]>,
     /// Statements confined to some buckets, sorted by the bucket's [`segment_hash`] (then name);
     /// a statement confined to several buckets is listed under each.
-    by_bucket: Box<[(u64, Box<str>, Slots)]>,
+    by_bucket: Box<[(Box<str>, Slots)]>,
 }
 
 /// The literal beginning of each of `st`'s resource patterns (bucket aliases included: an alias
@@ -107,7 +110,11 @@ impl Index {
                 by_bucket.sort_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
                 Candidates {
                     any: any.into(),
-                    by_bucket: by_bucket.into(),
+                    hashes: by_bucket.iter().map(|(h, _, _)| *h).collect(),
+                    by_bucket: by_bucket
+                        .into_iter()
+                        .map(|(_, name, list)| (name, list))
+                        .collect(),
                 }
             })
             .collect();
@@ -124,12 +131,13 @@ impl Index {
         mut f: impl FnMut(usize) -> Option<T>,
     ) -> Option<T> {
         let c = self.by_action.get(action.index())?;
-        let from = c.by_bucket.partition_point(|(h, _, _)| *h < hash);
-        let confined: &[u32] = c.by_bucket[from..]
+        let from = c.hashes.partition_point(|h| *h < hash);
+        let confined: &[u32] = c.hashes[from..]
             .iter()
-            .take_while(|(h, _, _)| *h == hash)
-            .find(|(_, b, _)| same_bytes(b.as_bytes(), first))
-            .map_or(&[], |(_, _, list)| list);
+            .zip(&c.by_bucket[from..])
+            .take_while(|(h, _)| **h == hash)
+            .find(|(_, (b, _))| same_bytes(b.as_bytes(), first))
+            .map_or(&[], |(_, (_, list))| list);
         // Merge the two ascending lists.
         let (mut a, mut b) = (c.any.iter().peekable(), confined.iter().peekable());
         loop {

@@ -144,3 +144,67 @@ fn adding_a_policy_rebuilds_the_index() {
     assert!(matches!(d, Decision::ExplicitDeny(r) if r.policy == "deny"));
     assert!(decide(&s, Action::GetObject, "b", Some("k2"), &c).is_allowed());
 }
+
+/// The beginning of a statement's resources kept inline in its slot: longer than it can hold,
+/// shared by several resources, cut inside a multi-byte character, or not shared at all. Each
+/// resource is asked as itself, with one byte changed at every position, and cut short.
+#[test]
+fn resource_beginnings_decide_as_a_full_scan() {
+    let resources = [
+        "arn:aws:s3:::a-very-long-bucket-name/home/*",
+        "arn:aws:s3:::shared-beginning-1/x/*",
+        "arn:aws:s3:::shared-beginning-2/y/*",
+        "arn:aws:s3:::abcdefghijklmné/k",
+        "arn:aws:s3:::abcdefghijklmnü/k",
+        "arn:aws:s3:::short/*",
+        "arn:aws:s3:::zzz/*",
+    ];
+    let statements: Vec<String> = [
+        &resources[..1],
+        &resources[1..3],
+        &resources[3..5],
+        &resources[5..7],
+    ]
+    .iter()
+    .enumerate()
+    .map(|(i, rs)| {
+        let list: Vec<String> = rs.iter().map(|r| format!("{r:?}")).collect();
+        let effect = if i == 3 { "Deny" } else { "Allow" };
+        format!(
+            r#"{{"Effect":"{effect}","Action":"s3:GetObject","Resource":[{}]}}"#,
+            list.join(",")
+        )
+    })
+    .collect();
+    let refs: Vec<&str> = statements.iter().map(String::as_str).collect();
+    let c = ConditionValues::new();
+    for s in [set(&refs), with_filler(&refs)] {
+        let (mut allowed, mut refused) = (0, 0);
+        for (i, r) in resources.iter().enumerate() {
+            let text = r.trim_start_matches("arn:aws:s3:::").replace('*', "obj");
+            let mut asked = vec![text.clone(), text[..text.len() / 2].to_owned()];
+            for at in 0..text.len() {
+                let mut b = text.clone().into_bytes();
+                b[at] ^= 1;
+                if let Ok(t) = String::from_utf8(b) {
+                    asked.push(t);
+                }
+            }
+            for (j, t) in asked.iter().enumerate() {
+                let (bucket, object) = match t.split_once('/') {
+                    Some((b, o)) => (b, Some(o)),
+                    None => (t.as_str(), None),
+                };
+                // `decide` compares with the full scan.
+                let ok = decide(&s, Action::GetObject, bucket, object, &c).is_allowed();
+                if j == 0 {
+                    // The resources of the Allow statements themselves, not the Deny's.
+                    assert_eq!(ok, i < 5, "{t}");
+                }
+                allowed += usize::from(ok);
+                refused += usize::from(!ok);
+            }
+        }
+        assert!(allowed > 5 && refused > 50, "{allowed} {refused}");
+    }
+}
