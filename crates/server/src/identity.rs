@@ -106,22 +106,49 @@ pub struct Identities {
 /// goes on deciding with. One resolution instead of the two that s3s's hooks make.
 pub struct Resolution {
     pub snapshot: Arc<IamSnapshot>,
-    secret_key: SecretKey,
-    identity: Identity,
+    resolved: Resolved,
 }
 
 impl Resolution {
     /// The secret the request must be signed with.
     #[must_use]
     pub fn secret_key(&self) -> &SecretKey {
-        &self.secret_key
+        self.resolved.secret_key()
     }
 }
 
 /// An access key that resolved: the secret to verify its signature with and whom it stands for.
-struct Resolved {
-    secret_key: SecretKey,
-    identity: Identity,
+enum Resolved {
+    Static {
+        secret_key: SecretKey,
+        identity: Identity,
+    },
+    /// A temporary credential verified with this request's token: its secret is the session's
+    /// (no copy), its [`Identity`] is made only once the signature verified.
+    Temporary(Arc<crate::sts::session::TemporarySession>),
+}
+
+impl Resolved {
+    fn secret_key(&self) -> &SecretKey {
+        match self {
+            Self::Static { secret_key, .. } => secret_key,
+            Self::Temporary(session) => session.secret_key(),
+        }
+    }
+
+    fn into_secret_key(self) -> SecretKey {
+        match self {
+            Self::Static { secret_key, .. } => secret_key,
+            Self::Temporary(session) => session.secret_key().clone(),
+        }
+    }
+
+    fn into_identity(self) -> Identity {
+        match self {
+            Self::Static { identity, .. } => identity,
+            Self::Temporary(session) => temporary_identity(session),
+        }
+    }
 }
 
 impl Identities {
@@ -147,26 +174,24 @@ impl Identities {
         }
         if crate::sts::session::token_state() == Some(TokenState::Present)
             && let Some(Ok(secret)) =
-                crate::sts::session::with_temporary(access_key, |s| s.secret_key())
+                crate::sts::session::with_temporary(access_key, |s| s.secret_key().clone())
         {
             return Ok(secret);
         }
         let snapshot = self.iam.snapshot();
         self.resolve_in(&snapshot, access_key, OffsetDateTime::now_utc())
-            .map(|r| r.secret_key)
+            .map(Resolved::into_secret_key)
     }
 
     /// Resolves `access_key` now, as [`Identities::secret_key`] and then [`authenticate`] would
     /// (the same rules and refusals), in one step: see [`Resolution`].
-    /// `now` decides whether a service account has expired.
+    /// `now` is the wall clock's time for this request (`OffsetDateTime::now_utc`): it decides
+    /// whether a service account has expired, and whether a cached temporary session still
+    /// answers (when the STS runs on the wall clock).
     pub fn resolve(&self, access_key: &str, now: OffsetDateTime) -> S3Result<Resolution> {
         let snapshot = self.iam.snapshot();
-        let r = self.resolve_in(&snapshot, access_key, now)?;
-        Ok(Resolution {
-            snapshot,
-            secret_key: r.secret_key,
-            identity: r.identity,
-        })
+        let resolved = self.resolve_in(&snapshot, access_key, now)?;
+        Ok(Resolution { snapshot, resolved })
     }
 
     /// Whether `access_key` is root's. Constant time on the key's content; only its length can
@@ -185,20 +210,35 @@ impl Identities {
         now: OffsetDateTime,
     ) -> S3Result<Resolved> {
         if self.is_root(access_key) {
-            return Ok(Resolved {
+            return Ok(Resolved::Static {
                 secret_key: self.root.secret_key().clone(),
                 identity: Identity::Root {
                     access_key: self.root.access_key().to_owned(),
                 },
             });
         }
-        let first = match temporary_first(access_key) {
-            Some(Ok(session)) => return Ok(temporary_resolved(access_key, session)),
+        // With a session token in the request, the key is first tried as the token's temporary
+        // credential (cached per request and across requests), before any static key is looked
+        // up: the common case then costs no IAM lookup. An error is only kept for when the key
+        // is not a static one either, so every refusal stays what it was: root, IAM-user and
+        // service-account keys with a token still resolve as themselves and are refused by
+        // `check_session_token` (a token carries its own access key and verifies for no
+        // other). The one change: a static key spelled exactly as an outstanding temporary
+        // credential's random key is shadowed by that credential for requests carrying its
+        // token (signed with its derived secret); the static key alone still works without one.
+        let first = match crate::sts::session::presented_temporary(
+            access_key,
+            crate::sts::session::Seen {
+                generation: snapshot.generation(),
+                wall: now,
+            },
+        ) {
+            Some(Ok(session)) => return Ok(Resolved::Temporary(session)),
             other => other,
         };
         let Some(resolved) = snapshot.resolve_access_key(access_key, now) else {
             return match first.or_else(|| crate::sts::session::temporary(access_key)) {
-                Some(Ok(session)) => Ok(temporary_resolved(access_key, session)),
+                Some(Ok(session)) => Ok(Resolved::Temporary(session)),
                 Some(Err(e)) => Err(e),
                 None => Err(invalid_access_key()),
             };
@@ -223,47 +263,18 @@ impl Identities {
                 parent_is_root,
             },
         };
-        Ok(Resolved {
+        Ok(Resolved::Static {
             secret_key: SecretKey::from(principal.secret_key().expose()),
             identity,
         })
     }
 }
 
-/// With a session token in the request, the access key is first tried as the token's temporary
-/// credential (cached per request and across requests), before any static key is looked up: the
-/// common case then costs no IAM lookup. `None` without a token (or outside a request scope),
-/// and an error is only kept for when the key is not a static one either, so every refusal stays
-/// what it was: root, IAM-user and service-account keys with a token still resolve as
-/// themselves and are refused by [`check_session_token`] (a token carries its own access key
-/// and verifies for no other). The one change: a static key spelled exactly as an outstanding
-/// temporary credential's random key is shadowed by that credential for requests carrying its
-/// token (signed with its derived secret); the static key alone still works without a token.
-fn temporary_first(
-    access_key: &str,
-) -> Option<S3Result<Arc<crate::sts::session::TemporarySession>>> {
-    if crate::sts::session::token_state() != Some(TokenState::Present) {
-        return None;
-    }
-    crate::sts::session::temporary(access_key)
-}
-
-fn temporary_resolved(
-    access_key: &str,
-    session: Arc<crate::sts::session::TemporarySession>,
-) -> Resolved {
-    Resolved {
-        secret_key: session.secret_key(),
-        identity: temporary_identity(access_key, session),
-    }
-}
-
-fn temporary_identity(
-    access_key: &str,
-    session: Arc<crate::sts::session::TemporarySession>,
-) -> Identity {
+/// The identity of a verified session, named by the session's own access key (the request's:
+/// a session answers no other, see [`crate::sts::session::with_temporary`]).
+fn temporary_identity(session: Arc<crate::sts::session::TemporarySession>) -> Identity {
     Identity::Temporary {
-        access_key: access_key.to_owned(),
+        access_key: session.access_key().to_owned(),
         parent: session.parent().to_owned(),
         session,
     }
@@ -305,13 +316,11 @@ pub fn authenticate_in(
     check_region(identities, headers, uri)?;
     let identity = match crate::sts::session::verified(&credentials.access_key) {
         // This request's token verified for this very key when s3s asked for its secret (see
-        // [`temporary_first`]): no second resolution.
-        Some(session) => temporary_identity(&credentials.access_key, session),
-        None => {
-            identities
-                .resolve_in(snapshot, &credentials.access_key, OffsetDateTime::now_utc())?
-                .identity
-        }
+        // `Identities::resolve_in`): no second resolution.
+        Some(session) => temporary_identity(session),
+        None => identities
+            .resolve_in(snapshot, &credentials.access_key, OffsetDateTime::now_utc())?
+            .into_identity(),
     };
     check_session_token(&identity, has_token)?;
     Ok(Principal::Authenticated(identity))
@@ -327,11 +336,9 @@ pub fn authenticate_resolved(
 ) -> S3Result<(Arc<IamSnapshot>, Principal)> {
     let has_token = has_session_token(headers, uri)?;
     check_region(identities, headers, uri)?;
-    check_session_token(&resolution.identity, has_token)?;
-    Ok((
-        resolution.snapshot,
-        Principal::Authenticated(resolution.identity),
-    ))
+    let identity = resolution.resolved.into_identity();
+    check_session_token(&identity, has_token)?;
+    Ok((resolution.snapshot, Principal::Authenticated(identity)))
 }
 
 /// The credential scope must name the configured region; without one every scope is accepted
@@ -367,11 +374,12 @@ fn check_session_token(identity: &Identity, has_token: bool) -> S3Result<()> {
 pub(crate) fn session_token(headers: &HeaderMap, uri: &Uri) -> S3Result<Option<PresentedToken>> {
     let mut found: Option<PresentedToken> = None;
     let mut offer = |token: PresentedToken| -> S3Result<()> {
-        if token.as_str().len() > MAX_SESSION_TOKEN_LEN {
+        // Bytes: a header token was checked to be UTF-8 once, when it was taken.
+        if token.as_bytes().len() > MAX_SESSION_TOKEN_LEN {
             return Err(invalid_token());
         }
         match &found {
-            Some(existing) if existing.as_str() != token.as_str() => Err(invalid_token()),
+            Some(existing) if existing.as_bytes() != token.as_bytes() => Err(invalid_token()),
             _ => {
                 found = Some(token);
                 Ok(())

@@ -2,12 +2,24 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use time::OffsetDateTime;
 
 /// A source of the current time (UTC).
 pub trait Clock: Send + Sync {
     fn now(&self) -> OffsetDateTime;
+
+    /// [`Clock::now`] in whole Unix seconds, rounded down (as `unix_timestamp`).
+    fn unix_seconds(&self) -> i64 {
+        self.now().unix_timestamp()
+    }
+
+    /// Whether this clock is the wall clock (`OffsetDateTime::now_utc`), so that a time a
+    /// caller read from the wall clock a moment ago may stand in for asking it again.
+    fn is_wall_clock(&self) -> bool {
+        false
+    }
 }
 
 /// The real wall clock.
@@ -17,6 +29,23 @@ pub struct SystemClock;
 impl Clock for SystemClock {
     fn now(&self) -> OffsetDateTime {
         OffsetDateTime::now_utc()
+    }
+
+    fn is_wall_clock(&self) -> bool {
+        true
+    }
+
+    /// Without the calendar date `now` computes (every request with a cached session asks).
+    fn unix_seconds(&self) -> i64 {
+        match SystemTime::now().duration_since(UNIX_EPOCH) {
+            Ok(d) => i64::try_from(d.as_secs()).unwrap_or(i64::MAX),
+            // Before 1970: rounded down, as `unix_timestamp` does.
+            Err(e) => {
+                let d = e.duration();
+                let secs = i64::try_from(d.as_secs()).unwrap_or(i64::MAX);
+                -secs - i64::from(d.subsec_nanos() > 0)
+            }
+        }
     }
 }
 
@@ -83,5 +112,22 @@ mod tests {
     #[test]
     fn system_clock_is_recent() {
         assert!(SystemClock.now().unix_timestamp() > 1_700_000_000);
+    }
+
+    #[test]
+    fn unix_seconds_agree_with_now() {
+        let before = SystemClock.now().unix_timestamp();
+        let secs = SystemClock.unix_seconds();
+        let after = SystemClock.now().unix_timestamp();
+        assert!(
+            before <= secs && secs <= after,
+            "{before} <= {secs} <= {after}"
+        );
+        let c = TestClock::at_unix(1_000);
+        c.advance(time::Duration::milliseconds(999));
+        assert_eq!(c.unix_seconds(), 1_000);
+        let early = TestClock::new(OffsetDateTime::UNIX_EPOCH - time::Duration::milliseconds(1));
+        assert_eq!(early.unix_seconds(), -1);
+        assert!(SystemClock.is_wall_clock() && !c.is_wall_clock());
     }
 }

@@ -22,6 +22,8 @@ use subtle::ConstantTimeEq;
 use time::OffsetDateTime;
 use zeroize::Zeroizing;
 
+use crate::identity::SECURITY_TOKEN_HEADER;
+
 type HmacSha256 = Hmac<Sha256>;
 
 /// The SHA-256 of an empty payload, as a client sends it for a GET.
@@ -29,6 +31,8 @@ pub(crate) const EMPTY_PAYLOAD_SHA256: &str =
     "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
 const UNSIGNED_PAYLOAD: &str = "UNSIGNED-PAYLOAD";
 const ALGORITHM: &str = "AWS4-HMAC-SHA256";
+/// The session token header of a temporary credential's request, parsed.
+const SECURITY_TOKEN: http::HeaderName = http::HeaderName::from_static(SECURITY_TOKEN_HEADER);
 /// Most signed headers looked at; a request signing more goes through s3s.
 const MAX_SIGNED_HEADERS: usize = 16;
 
@@ -189,7 +193,14 @@ pub(crate) fn verify(
             buf.extend_from_slice(piece.as_bytes());
         }
         for name in auth.signed_headers.split(';') {
-            let mut values = headers.get_all(name).iter();
+            // The session token's name parsed once: looking a header up by `&str` parses the
+            // name on every call, and this one is long.
+            let mut values = if name == SECURITY_TOKEN_HEADER {
+                headers.get_all(SECURITY_TOKEN)
+            } else {
+                headers.get_all(name)
+            }
+            .iter();
             let (Some(value), None) = (values.next(), values.next()) else {
                 return None;
             };

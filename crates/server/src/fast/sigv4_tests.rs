@@ -233,3 +233,40 @@ fn visible_ascii_scan_agrees_with_the_byte_by_byte_rule() {
         }
     }
 }
+
+/// A request signed with a session token (a temporary credential's): the token is a signed
+/// header like any other, looked up under its pre-parsed name.
+#[test]
+fn a_signed_session_token_must_be_the_one_sent_once() {
+    const TOKEN: &str = "eyJhbGciOiJIUzI1NiIsImtpZCI6IjEifQ.IAABhEM1.c2lnbmF0dXJl";
+    // The canonical request and string to sign spelled out as the SigV4 docs list them.
+    let signed = "host;x-amz-content-sha256;x-amz-date;x-amz-security-token";
+    let canonical = format!(
+        "GET\n/test.txt\n\nhost:examplebucket.s3.amazonaws.com\nx-amz-content-sha256:{EMPTY_PAYLOAD_SHA256}\nx-amz-date:20130524T000000Z\nx-amz-security-token:{TOKEN}\n\n{signed}\n{EMPTY_PAYLOAD_SHA256}"
+    );
+    let to_sign = format!(
+        "AWS4-HMAC-SHA256\n20130524T000000Z\n20130524/us-east-1/s3/aws4_request\n{}",
+        hex::encode(Sha256::digest(canonical.as_bytes()))
+    );
+    let signature = hex::encode(hmac(
+        &*derive(SECRET, "20130524", "us-east-1"),
+        to_sign.as_bytes(),
+    ));
+    let auth = format!(
+        "AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20130524/us-east-1/s3/aws4_request,SignedHeaders={signed},Signature={signature}"
+    );
+    let headers = |token: &[&str]| {
+        let mut h = example();
+        h.remove("range");
+        h.insert("authorization", HeaderValue::from_str(&auth).unwrap());
+        for t in token {
+            h.append(SECURITY_TOKEN_HEADER, HeaderValue::from_str(t).unwrap());
+        }
+        h
+    };
+    assert!(check(&headers(&[TOKEN]), &GET, SECRET, NOW));
+    let tampered = TOKEN.replace("IAAB", "IAAC");
+    assert!(!check(&headers(&[&tampered]), &GET, SECRET, NOW));
+    assert!(!check(&headers(&[]), &GET, SECRET, NOW));
+    assert!(!check(&headers(&[TOKEN, TOKEN]), &GET, SECRET, NOW));
+}

@@ -172,6 +172,21 @@ impl Sts {
         self.clock.now()
     }
 
+    /// [`Sts::now`] in whole Unix seconds (cheaper: no calendar date).
+    pub fn unix_now(&self) -> i64 {
+        self.clock.unix_seconds()
+    }
+
+    /// [`Sts::unix_now`], where `wall` is the wall clock's time as the caller read it for the
+    /// request at hand: it stands in when this STS runs on the wall clock (no second read).
+    pub fn unix_now_at(&self, wall: OffsetDateTime) -> i64 {
+        if self.clock.is_wall_clock() {
+            wall.unix_timestamp()
+        } else {
+            self.clock.unix_seconds()
+        }
+    }
+
     pub fn region(&self) -> Option<&str> {
         self.region.as_deref()
     }

@@ -25,6 +25,7 @@
 //! generation, so a revocation ends a cached session at once), and only before the credential
 //! expires or its signing key stops verifying.
 
+use std::cell::OnceCell;
 use std::collections::HashMap;
 use std::sync::{Arc, LazyLock, OnceLock, RwLock, Weak};
 
@@ -87,6 +88,15 @@ impl PresentedToken {
         Self(TokenRepr::Decoded(value.into_boxed_str()))
     }
 
+    /// The token's bytes, without the UTF-8 check [`PresentedToken::as_str`] repeats.
+    #[must_use]
+    pub fn as_bytes(&self) -> &[u8] {
+        match &self.0 {
+            TokenRepr::Header(v) => v.as_bytes(),
+            TokenRepr::Decoded(s) => s.as_bytes(),
+        }
+    }
+
     #[must_use]
     pub fn as_str(&self) -> &str {
         match &self.0 {
@@ -98,13 +108,13 @@ impl PresentedToken {
 
     #[must_use]
     pub fn is_empty(&self) -> bool {
-        self.as_str().is_empty()
+        self.as_bytes().is_empty()
     }
 }
 
 impl std::fmt::Debug for PresentedToken {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "PresentedToken({} bytes)", self.as_str().len())
+        write!(f, "PresentedToken({} bytes)", self.as_bytes().len())
     }
 }
 
@@ -113,7 +123,9 @@ pub struct RequestCredentials {
     sts: Arc<Sts>,
     token: TokenSource,
     post_form: bool,
-    verified: OnceLock<Outcome>,
+    /// Set once per request; a `OnceCell`, not a `OnceLock`: the task-local is never shared
+    /// between threads, and a `OnceLock` took its slow, atomic path on every request.
+    verified: OnceCell<Outcome>,
 }
 
 /// This request's verification: the session (which knows its access key), or the refusal and
@@ -139,7 +151,7 @@ impl RequestCredentials {
             sts,
             token,
             post_form,
-            verified: OnceLock::new(),
+            verified: OnceCell::new(),
         }
     }
 }
@@ -162,6 +174,8 @@ pub fn sync_scope<R>(creds: RequestCredentials, f: impl FnOnce() -> R) -> R {
 #[derive(Debug)]
 pub struct TemporarySession {
     session: VerifiedSession,
+    /// The derived secret as s3s takes it, made once per verification rather than per request.
+    s3_secret: s3s::auth::SecretKey,
     owner: bool,
     /// Whose policies apply, as resolved under one IAM generation (see
     /// [`TemporarySession::subject_memo`]).
@@ -205,8 +219,8 @@ impl TemporarySession {
         &self.subject
     }
     /// The derived secret, for SigV4 verification.
-    pub fn secret_key(&self) -> s3s::auth::SecretKey {
-        s3s::auth::SecretKey::from(self.session.secret_key().expose())
+    pub fn secret_key(&self) -> &s3s::auth::SecretKey {
+        &self.s3_secret
     }
 
     /// What authorisation evaluates (spec §12.2, §11): the parent's policies resolved by name
@@ -293,41 +307,77 @@ pub fn with_temporary<R>(
     f: impl FnOnce(&Arc<TemporarySession>) -> R,
 ) -> Option<S3Result<R>> {
     CURRENT
-        .try_with(|cur| {
-            let token = match &cur.token {
-                TokenSource::Absent => {
-                    let temp_looking =
-                        strongbox_sts::credentials::is_generated_access_key(access_key);
-                    return (cur.post_form && temp_looking).then(|| Err(POST_FORM.to_s3()));
-                }
-                TokenSource::Invalid => {
-                    return Some(Err(Failure::from_credential(CredentialError::Token(
-                        strongbox_sts::TokenError::Malformed,
-                    ))
-                    .to_s3()));
-                }
-                TokenSource::Present(t) => t.as_str(),
-            };
-            let outcome =
-                cur.verified
-                    .get_or_init(|| match verify_cached(&cur.sts, access_key, token) {
-                        Ok(session) => Outcome::Session(session),
-                        Err(failure) => Outcome::Refused(access_key.into(), failure),
-                    });
-            if outcome.access_key() != access_key {
-                // s3s asks for one access key per request; anything else is not this session.
-                return Some(Err(Failure::from_credential(CredentialError::Token(
-                    strongbox_sts::TokenError::AccessKeyMismatch,
-                ))
-                .to_s3()));
-            }
-            Some(match outcome {
-                Outcome::Session(s) => Ok(f(s)),
-                Outcome::Refused(_, failure) => Err(failure.to_s3()),
-            })
+        .try_with(|cur| cur.temporary(access_key, None, f))
+        .ok()
+        .flatten()
+}
+
+/// What the caller already knows of the request at hand, so that a cached verification is
+/// looked up without asking again.
+#[derive(Debug, Clone, Copy)]
+pub struct Seen {
+    /// The IAM generation of the snapshot the caller decides with.
+    pub generation: u64,
+    /// The wall clock's time as the caller read it for this request (stands in for the STS
+    /// clock only when that is the wall clock, [`Sts::unix_now_at`]).
+    pub wall: time::OffsetDateTime,
+}
+
+/// [`temporary`] for a request that carries a session token, its cached verification looked up
+/// with what the caller has `seen`; `None` without a token (or outside a request scope).
+pub fn presented_temporary(
+    access_key: &str,
+    seen: Seen,
+) -> Option<S3Result<Arc<TemporarySession>>> {
+    CURRENT
+        .try_with(|cur| match cur.token {
+            TokenSource::Present(_) => cur.temporary(access_key, Some(seen), Arc::clone),
+            TokenSource::Absent | TokenSource::Invalid => None,
         })
         .ok()
         .flatten()
+}
+
+impl RequestCredentials {
+    /// [`with_temporary`] within this request; `seen` as [`presented_temporary`] takes it
+    /// (`None`: the current generation and the STS clock).
+    fn temporary<R>(
+        &self,
+        access_key: &str,
+        seen: Option<Seen>,
+        f: impl FnOnce(&Arc<TemporarySession>) -> R,
+    ) -> Option<S3Result<R>> {
+        let token = match &self.token {
+            TokenSource::Absent => {
+                let temp_looking = strongbox_sts::credentials::is_generated_access_key(access_key);
+                return (self.post_form && temp_looking).then(|| Err(POST_FORM.to_s3()));
+            }
+            TokenSource::Invalid => {
+                return Some(Err(Failure::from_credential(CredentialError::Token(
+                    strongbox_sts::TokenError::Malformed,
+                ))
+                .to_s3()));
+            }
+            TokenSource::Present(t) => t.as_bytes(),
+        };
+        let outcome =
+            self.verified
+                .get_or_init(|| match verify_cached(&self.sts, access_key, token, seen) {
+                    Ok(session) => Outcome::Session(session),
+                    Err(failure) => Outcome::Refused(access_key.into(), failure),
+                });
+        if outcome.access_key() != access_key {
+            // s3s asks for one access key per request; anything else is not this session.
+            return Some(Err(Failure::from_credential(CredentialError::Token(
+                strongbox_sts::TokenError::AccessKeyMismatch,
+            ))
+            .to_s3()));
+        }
+        Some(match outcome {
+            Outcome::Session(s) => Ok(f(s)),
+            Outcome::Refused(_, failure) => Err(failure.to_s3()),
+        })
+    }
 }
 
 /// The temporary session verified for `access_key` in this request, once s3s has checked the
@@ -384,12 +434,12 @@ impl CachedSession {
         &self,
         sts: &Arc<Sts>,
         access_key: &str,
-        token: &str,
+        token: &[u8],
         generation: u64,
         now: i64,
     ) -> bool {
         self.session.access_key() == access_key
-            && strongbox_sts::ct::bytes_eq(self.token.as_bytes(), token.as_bytes())
+            && strongbox_sts::ct::bytes_eq(self.token.as_bytes(), token)
             && std::ptr::eq(self.sts.as_ptr(), Arc::as_ptr(sts))
             && self.generation == generation
             && now < self.valid_until
@@ -401,7 +451,7 @@ impl SessionCache {
         &self,
         sts: &Arc<Sts>,
         access_key: &str,
-        token: &str,
+        token: &[u8],
         generation: u64,
         now: i64,
     ) -> Option<Arc<TemporarySession>> {
@@ -436,30 +486,35 @@ impl SessionCache {
     }
 }
 
-/// [`verify`], answered from [`SESSIONS`] when this `Sts` verified the same token under the
-/// current IAM generation and it is still unexpired.
+/// [`verify`], answered from [`SESSIONS`] when this `Sts` verified the same token under the IAM
+/// generation `seen` names (the current one if `None`) and it is still unexpired.
 ///
 /// A hit is not checked against the revocations again: they live in an IAM blob, so recording
 /// one (here or on another node) starts a new IAM generation, and no entry of an older
 /// generation is used; the entry was checked against revocations at least as new as its own
-/// generation.
+/// generation. A caller that names a generation decides with that snapshot's policies and users
+/// too, so the request sees one consistent IAM state.
 fn verify_cached(
     sts: &Arc<Sts>,
     access_key: &str,
-    token: &str,
+    token: &[u8],
+    seen: Option<Seen>,
 ) -> Result<Arc<TemporarySession>, Failure> {
-    let now = sts.now();
-    // A hit needs only the current generation (no snapshot reference: every request with a
-    // token comes here).
-    if let Some(session) = SESSIONS.get(
-        sts,
-        access_key,
-        token,
-        sts.iam().generation(),
-        now.unix_timestamp(),
-    ) {
+    // Unix seconds are all a hit needs (no calendar date made on every request), and the
+    // generation, not a reference to the snapshot.
+    let (generation, now) = match seen {
+        Some(seen) => (seen.generation, sts.unix_now_at(seen.wall)),
+        None => (sts.iam().generation(), sts.unix_now()),
+    };
+    if let Some(session) = SESSIONS.get(sts, access_key, token, generation, now) {
         return Ok(session);
     }
+    // Checked UTF-8 when the token was taken from the request; checked again only on a miss.
+    let Ok(token) = std::str::from_utf8(token) else {
+        return Err(Failure::from_credential(CredentialError::Token(
+            strongbox_sts::TokenError::Malformed,
+        )));
+    };
     // The snapshot is taken before the key ring and revocations are read, so an entry can only
     // ever be stored under a generation no newer than what it was checked against.
     let snapshot = sts.iam().snapshot();
@@ -480,7 +535,7 @@ fn verify_cached(
         valid_until: verified.expiration().unix_timestamp().min(key_until),
         session: Arc::clone(&session),
     };
-    SESSIONS.insert(access_key.to_owned(), entry, now.unix_timestamp());
+    SESSIONS.insert(access_key.to_owned(), entry, now);
     Ok(session)
 }
 
@@ -509,6 +564,7 @@ fn verify(
     check_parent(snapshot, &session)?;
     let owner = session.is_owner(snapshot.root_access_key());
     Ok(Arc::new(TemporarySession {
+        s3_secret: s3s::auth::SecretKey::from(session.secret_key().expose()),
         session: *session,
         owner,
         subject: OnceLock::new(),
@@ -583,199 +639,5 @@ pub async fn parent_removed(user: &str) -> bool {
 }
 
 #[cfg(test)]
-mod tests {
-    use strongbox_iam::{Iam, MemoryStore, Status};
-    use strongbox_sts::revocation::Revocation;
-    use strongbox_sts::{Claims, IssuedCredential, Provider, TestClock, duration, issue};
-
-    use super::*;
-    use crate::sts::StsConfig;
-
-    const T0: i64 = 1_800_000_000;
-
-    fn at(unix: i64) -> time::OffsetDateTime {
-        time::OffsetDateTime::from_unix_timestamp(unix).unwrap()
-    }
-
-    fn sts(clock: &TestClock) -> Arc<Sts> {
-        let root = crate::RootCredentials::new("rootuser".into(), "rootpassword".into()).unwrap();
-        let iam = Iam::with_store(
-            Arc::new(MemoryStore::new()),
-            crate::authz::iam_config(&root),
-        )
-        .unwrap();
-        iam.add_user("alice", "alicesecret", Status::Enabled)
-            .unwrap();
-        let sts = Sts::open(Arc::new(iam), StsConfig::default(), Arc::new(clock.clone()));
-        Arc::new(sts.unwrap())
-    }
-
-    fn credential(sts: &Sts, secs: &str) -> IssuedCredential {
-        let d = duration::assume_role(&sts.config().duration, Some(secs)).unwrap();
-        issue(
-            &sts.key_ring(),
-            Claims::new("alice", Provider::Builtin),
-            sts.now(),
-            d,
-        )
-        .unwrap()
-    }
-
-    /// One request presenting `cred`'s token: the session, or the S3 error code.
-    async fn request(
-        sts: &Arc<Sts>,
-        cred: &IssuedCredential,
-    ) -> Result<Arc<TemporarySession>, String> {
-        let token = PresentedToken::from_decoded(cred.session_token.expose().to_owned());
-        let creds = RequestCredentials::new(Arc::clone(sts), TokenSource::Present(token), false);
-        scope(creds, async {
-            temporary(&cred.access_key)
-                .expect("a token was presented")
-                .map_err(|e| e.code().as_str().to_owned())
-        })
-        .await
-    }
-
-    /// Both authentication hooks, as one request carrying `token` runs them: the secret handed to
-    /// s3s, and whom `authenticate` then names (or the S3 error codes).
-    async fn authenticate_with(
-        sts: &Arc<Sts>,
-        access_key: &str,
-        token: &str,
-    ) -> (Result<String, String>, Result<String, String>) {
-        use crate::identity::{Identities, Identity, Principal, SECURITY_TOKEN_HEADER};
-        let root = crate::RootCredentials::new("rootuser".into(), "rootpassword".into()).unwrap();
-        let ids = Identities::new(root, Arc::clone(sts.iam()), None);
-        let presented = PresentedToken::from_decoded(token.to_owned());
-        let creds =
-            RequestCredentials::new(Arc::clone(sts), TokenSource::Present(presented), false);
-        let mut headers = http::HeaderMap::new();
-        headers.insert(SECURITY_TOKEN_HEADER, token.parse().unwrap());
-        let credentials = s3s::auth::Credentials {
-            access_key: access_key.into(),
-            secret_key: "unused".into(),
-        };
-        let code = |e: S3Error| e.code().as_str().to_owned();
-        scope(creds, async {
-            let secret = ids
-                .secret_key(access_key)
-                .map(|k| k.expose().to_owned())
-                .map_err(code);
-            let uri = "/b/k".parse().unwrap();
-            let who = crate::identity::authenticate(&ids, Some(&credentials), &headers, &uri)
-                .map(|p| match p {
-                    Principal::Authenticated(Identity::Temporary { parent, .. }) => {
-                        format!("temporary of {parent}")
-                    }
-                    other => format!("{other:?}"),
-                })
-                .map_err(code);
-            (secret, who)
-        })
-        .await
-    }
-
-    #[tokio::test]
-    async fn a_token_is_tried_first_yet_static_keys_with_a_token_are_still_refused() {
-        let clock = TestClock::at_unix(T0);
-        let sts = sts(&clock);
-        let cred = credential(&sts, "900");
-        let token = cred.session_token.expose();
-        let denied = || Err("InvalidTokenId".to_owned());
-        // The temporary credential with its own token.
-        let (secret, who) = authenticate_with(&sts, &cred.access_key, token).await;
-        assert_eq!(secret.unwrap(), cred.secret_key.expose());
-        assert_eq!(who.unwrap(), "temporary of alice");
-        // An IAM user or root presenting that (valid) token: their own secret for the
-        // signature, then refused as before.
-        let (secret, who) = authenticate_with(&sts, "alice", token).await;
-        assert_eq!(secret.unwrap(), "alicesecret");
-        assert_eq!(who, denied());
-        let (secret, who) = authenticate_with(&sts, "rootuser", token).await;
-        assert_eq!(secret.unwrap(), "rootpassword");
-        assert_eq!(who, denied());
-        // An unknown key with another credential's token, and a tampered token.
-        let (secret, who) = authenticate_with(&sts, "AKIAUNKNOWNKEY000000", token).await;
-        assert_eq!((secret, who), (denied(), denied()));
-        let tampered = format!("{token}x");
-        let (secret, who) = authenticate_with(&sts, &cred.access_key, &tampered).await;
-        assert_eq!((secret, who), (denied(), denied()));
-        // A disabled user with a token: the account refusal, as before.
-        sts.iam()
-            .set_user_status("alice", Status::Disabled)
-            .unwrap();
-        let (secret, _) = authenticate_with(&sts, "alice", token).await;
-        assert_eq!(secret, Err("InvalidAccessKeyId".to_owned()));
-    }
-
-    #[tokio::test]
-    async fn a_verified_session_is_reused_until_it_expires() {
-        let clock = TestClock::at_unix(T0);
-        let sts = sts(&clock);
-        let cred = credential(&sts, "900");
-        let first = request(&sts, &cred).await.unwrap();
-        let second = request(&sts, &cred).await.unwrap();
-        assert!(
-            Arc::ptr_eq(&first, &second),
-            "second request served from the cache"
-        );
-        clock.set(at(T0 + 899));
-        assert!(request(&sts, &cred).await.is_ok());
-        clock.set(at(T0 + 900));
-        assert_eq!(request(&sts, &cred).await.unwrap_err(), "ExpiredToken");
-    }
-
-    #[tokio::test]
-    async fn revocation_and_a_disabled_parent_end_a_cached_session_at_once() {
-        let clock = TestClock::at_unix(T0);
-        let sts = sts(&clock);
-        let (a, b) = (credential(&sts, "900"), credential(&sts, "900"));
-        assert!(request(&sts, &b).await.is_ok());
-        // Twice: the second is served by this thread's last entry, which must end at once too.
-        assert!(request(&sts, &a).await.is_ok());
-        assert!(request(&sts, &a).await.is_ok());
-        sts.revoke(&[Revocation::AccessKey {
-            access_key: a.access_key.clone(),
-            expires_at: T0 + 900,
-        }])
-        .unwrap();
-        assert_eq!(request(&sts, &a).await.unwrap_err(), "InvalidTokenId");
-        assert!(request(&sts, &b).await.is_ok());
-        assert!(request(&sts, &b).await.is_ok());
-        sts.iam()
-            .set_user_status("alice", Status::Disabled)
-            .unwrap();
-        assert_eq!(request(&sts, &b).await.unwrap_err(), "InvalidAccessKeyId");
-        sts.iam().set_user_status("alice", Status::Enabled).unwrap();
-        assert!(request(&sts, &b).await.is_ok());
-        sts.revoke_parent("alice").unwrap();
-        assert_eq!(request(&sts, &b).await.unwrap_err(), "InvalidTokenId");
-    }
-
-    #[tokio::test]
-    async fn a_session_cached_by_one_sts_is_not_accepted_by_another() {
-        let clock = TestClock::at_unix(T0);
-        let (one, other) = (sts(&clock), sts(&clock));
-        let cred = credential(&one, "900");
-        assert!(request(&one, &cred).await.is_ok());
-        // Same IAM generation history, different key ring: the other must verify for itself.
-        assert_eq!(
-            one.iam().snapshot().generation(),
-            other.iam().snapshot().generation()
-        );
-        assert_eq!(request(&other, &cred).await.unwrap_err(), "InvalidTokenId");
-    }
-
-    #[tokio::test]
-    async fn a_wrong_token_for_a_cached_access_key_is_refused() {
-        let clock = TestClock::at_unix(T0);
-        let sts = sts(&clock);
-        let (a, b) = (credential(&sts, "900"), credential(&sts, "900"));
-        assert!(request(&sts, &a).await.is_ok());
-        let mixed = IssuedCredential {
-            session_token: b.session_token.clone(),
-            ..a.clone()
-        };
-        assert_eq!(request(&sts, &mixed).await.unwrap_err(), "InvalidTokenId");
-    }
-}
+#[path = "session_tests.rs"]
+mod tests;
