@@ -98,8 +98,9 @@ pub(crate) struct AccessQuery<'a> {
 enum Decided {
     /// Needs the typed input ([`Rule::needs_input`]).
     Pending(Pending),
-    /// Every need allowed (the proof is made only where one is kept).
-    Allowed(Pending),
+    /// Every need allowed, by this principal for this operation (the proof is made only where
+    /// one is kept).
+    Allowed(Principal, &'static Rule),
 }
 
 /// The `S3Access` implementation installed in the s3s service.
@@ -138,8 +139,13 @@ impl Access {
         })?;
         match decided {
             Decided::Pending(pending) => drop(cx.extensions_mut().insert(pending)),
-            Decided::Allowed(pending) => {
-                drop(cx.extensions_mut().insert(pending.authorized(Vec::new())));
+            Decided::Allowed(principal, rule) => {
+                let proof = Authorized {
+                    principal,
+                    op: rule.op,
+                    denied: Arc::new(Vec::new()),
+                };
+                drop(cx.extensions_mut().insert(proof));
             }
         }
         Ok(())
@@ -150,7 +156,7 @@ impl Access {
     /// operation decided without its typed input. `Err` is what `check` would answer.
     pub(crate) fn allows(&self, q: AccessQuery<'_>) -> S3Result<()> {
         match self.decide_request(q)? {
-            Decided::Allowed(_) => Ok(()),
+            Decided::Allowed(..) => Ok(()),
             Decided::Pending(_) => Err(access_denied()),
         }
     }
@@ -183,7 +189,8 @@ impl Access {
             auth: AuthStyle::detect(signed, op, q.headers, &query),
             now: q.now,
         };
-        let subject = self.authorizer.subject(&snapshot, &principal);
+        // Borrowed from a temporary credential's session (see `Authorizer::subject_of`).
+        let subject = self.authorizer.subject_of(&snapshot, &principal);
         // Only the values the subject's policies read are built; root (the owner) reads none
         // unless an external authoriser decides.
         let values = match subject.wanted() {
@@ -193,15 +200,15 @@ impl Access {
             }
             None => ConditionValues::new(),
         };
-        let pending = Pending {
-            snapshot,
-            principal,
-            subject,
-            values,
-            rule,
-        };
         if rule.needs_input() {
-            return Ok(Decided::Pending(pending));
+            let subject = subject.into_owned();
+            return Ok(Decided::Pending(Pending {
+                snapshot,
+                principal,
+                subject,
+                values,
+                rule,
+            }));
         }
         for need in rule.needs {
             let (b, o) = match need.resource {
@@ -213,25 +220,22 @@ impl Access {
                     return Err(access_denied());
                 }
             };
-            self.require(&pending, need, b, o, &pending.values)?;
+            self.require((&snapshot, &subject), need, b, o, &values)?;
         }
-        Ok(Decided::Allowed(pending))
+        drop(subject);
+        Ok(Decided::Allowed(principal, rule))
     }
 
     fn require(
         &self,
-        p: &Pending,
+        (snapshot, subject): (&IamSnapshot, &Subject),
         need: &Need,
         bucket: &str,
         object: Option<&str>,
         values: &ConditionValues,
     ) -> S3Result<()> {
         let req = Request::new(need.action, bucket, object, values);
-        if self
-            .authorizer
-            .decide(&p.snapshot, &p.subject, &req)
-            .is_allowed()
-        {
+        if self.authorizer.decide(snapshot, subject, &req).is_allowed() {
             Ok(())
         } else {
             Err(access_denied())
@@ -257,14 +261,14 @@ impl Access {
         for need in rule.needs {
             match need.resource {
                 Resource::Bucket => {
-                    self.require(&pending, need, target.0, None, &pending.values)?
+                    self.require(pending.decider(), need, target.0, None, &pending.values)?
                 }
                 Resource::Object => {
-                    self.require(&pending, need, target.0, target.1, &pending.values)?;
+                    self.require(pending.decider(), need, target.0, target.1, &pending.values)?;
                 }
                 Resource::CopySource => match source {
                     Some(CopySource::Bucket { bucket, key, .. }) => {
-                        self.require(&pending, need, bucket, Some(key), &pending.values)?;
+                        self.require(pending.decider(), need, bucket, Some(key), &pending.values)?;
                     }
                     _ => return Err(access_denied()),
                 },
@@ -277,6 +281,11 @@ impl Access {
 }
 
 impl Pending {
+    /// What [`Access::require`] decides with.
+    fn decider(&self) -> (&IamSnapshot, &Subject) {
+        (&self.snapshot, &self.subject)
+    }
+
     fn authorized(self, denied: Vec<s3s::dto::Error>) -> Authorized {
         Authorized {
             principal: self.principal,
@@ -383,7 +392,7 @@ impl S3Access for Access {
                     }
                     None => &pending.values,
                 };
-                self.require(&pending, &need, &bucket, Some(&object.key), values)
+                self.require(pending.decider(), &need, &bucket, Some(&object.key), values)
                     .is_ok()
             });
             if ok {

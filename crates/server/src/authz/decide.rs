@@ -176,12 +176,24 @@ impl Authorizer {
     /// authenticated with).
     #[must_use]
     pub fn subject(&self, snapshot: &IamSnapshot, principal: &Principal) -> Subject {
+        self.subject_of(snapshot, principal).into_owned()
+    }
+
+    /// [`Self::subject`], borrowed from the credential where it is remembered there (a
+    /// temporary credential's session): a request then neither copies it nor counts another
+    /// reference to its policy sets, whose counts all threads would otherwise write.
+    #[must_use]
+    pub fn subject_of<'p>(
+        &self,
+        snapshot: &IamSnapshot,
+        principal: &'p Principal,
+    ) -> Cow<'p, Subject> {
         if let Some(s) = self.external.as_ref().and_then(|e| e.subject(principal)) {
-            return s;
+            return Cow::Owned(s);
         }
         let identity = match principal {
-            Principal::Anonymous => return Subject::Anonymous,
-            Principal::Authenticated(Identity::Root { .. }) => return Subject::Owner,
+            Principal::Anonymous => return Cow::Owned(Subject::Anonymous),
+            Principal::Authenticated(Identity::Root { .. }) => return Cow::Owned(Subject::Owner),
             Principal::Authenticated(Identity::Temporary { session, .. }) => {
                 return self.temporary_subject(snapshot, session);
             }
@@ -200,7 +212,7 @@ impl Authorizer {
                 .map(|l| l.subject.clone())
         });
         if let Some(subject) = last {
-            return subject;
+            return Cow::Owned(subject);
         }
         let subject = self.subject_shared(snapshot, identity, generation);
         if !matches!(subject, Subject::Broken) {
@@ -211,7 +223,7 @@ impl Authorizer {
                 subject: subject.clone(),
             }));
         }
-        subject
+        Cow::Owned(subject)
     }
 
     /// [`Self::subject`] of an IAM user or service account from the memo all threads share.
@@ -290,26 +302,26 @@ impl Authorizer {
 
     /// A temporary credential: the parent's policies by name now, narrowed by the session
     /// policy (which must allow every action itself, also for root's sessions: MinIO #12947).
-    fn temporary_subject(
+    fn temporary_subject<'s>(
         &self,
         snapshot: &IamSnapshot,
-        session: &crate::sts::session::TemporarySession,
-    ) -> Subject {
+        session: &'s crate::sts::session::TemporarySession,
+    ) -> Cow<'s, Subject> {
         if session.is_owner() {
-            return Subject::Owner;
+            return Cow::Owned(Subject::Owner);
         }
         // The session's claims never change, so under one IAM generation its subject is too.
         let generation = snapshot.generation();
         if let Some((g, subject)) = session.subject_memo().get()
             && *g == generation
         {
-            return subject.clone();
+            return Cow::Borrowed(subject);
         }
         let subject = self.temporary_subject_now(snapshot, session);
         if !matches!(subject, Subject::Broken) {
             let _ = session.subject_memo().set((generation, subject.clone()));
         }
-        subject
+        Cow::Owned(subject)
     }
 
     fn temporary_subject_now(
