@@ -7,7 +7,9 @@
 //! `get4k-sts` also measures root's own temporary credentials (AssumeRole signed by root, no
 //! session policy): the same rights as root, so the ratio to root is what a temporary credential
 //! itself costs (its token travels, is hashed into the signature and verified), apart from the
-//! 50-statement policy that the user's credentials add (which `get4k-iam` measures).
+//! 50-statement policy that the user's credentials add (which `get4k-iam` measures). It runs the
+//! IAM user's own keys too, so the user's temporary credentials are also compared with the same
+//! rights held by static keys (`info get4k_sts_vs_iam`).
 
 use crate::get4k::{OBJECT_LEN, Side, Target, signed_get};
 use crate::iam_fixture::IamFixture;
@@ -113,6 +115,13 @@ pub async fn run(
     if sts {
         report.ratio("get4k_sts_vs_root", rps[i] / rps[0], 0.9);
         report.ratio("get4k_sts_root_vs_root", rps[i + 1] / rps[0], 0.9);
+        if iam {
+            report.info(
+                "get4k_sts_vs_iam",
+                rps[i] / rps[1],
+                "the user's temporary credentials / the user's own keys: the credential's cost with the same rights",
+            );
+        }
         if let (Some(r), Some(s), Some(sr)) = (
             root_cpu,
             report.value(STS.cpu_key),

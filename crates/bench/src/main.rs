@@ -58,7 +58,7 @@ enum Cmd {
     PolicyEval(Common),
     /// 4 KiB GetObject signed by an IAM user with the 50-statement policy vs by root.
     Get4kIam(Common),
-    /// 4 KiB GetObject signed with AssumeRole credentials of that user vs by root.
+    /// 4 KiB GetObject signed with AssumeRole credentials (of that user, of root) vs by root; the user's own keys too.
     Get4kSts(Common),
     /// AssumeRole requests/s (each re-signed) vs the floor.
     AssumeRole(Common),
@@ -424,7 +424,8 @@ async fn run(which: Which, common: &Common) -> Result<()> {
             &setup,
             cfg,
             common.rounds,
-            which.get4k_iam,
+            // The user's temporary credentials are also compared with the user's own keys.
+            which.get4k_iam || which.get4k_sts,
             which.get4k_sts,
             &mut report,
         )
