@@ -189,7 +189,8 @@ impl Access {
             auth: AuthStyle::detect(signed, op, q.headers, &query),
             now: q.now,
         };
-        // Borrowed from a temporary credential's session (see `Authorizer::subject_of`).
+        // Borrowed from a temporary credential's session or this thread's memo of the last
+        // IAM user (see `Authorizer::subject_of`).
         let subject = self.authorizer.subject_of(&snapshot, &principal);
         // Only the values the subject's policies read are built; root (the owner) reads none
         // unless an external authoriser decides.

@@ -15,6 +15,8 @@
 
 use std::borrow::Cow;
 use std::collections::HashMap;
+use std::ops::Deref;
+use std::rc::Rc;
 use std::sync::{Arc, PoisonError, RwLock};
 
 use sha2::Digest as _;
@@ -139,9 +141,53 @@ struct LastSubject {
 
 thread_local! {
     /// Consecutive requests on a thread mostly come from one credential: its subject is found
-    /// here without the shared lock and map of [`Authorizer::subject`].
-    static LAST_SUBJECT: std::cell::RefCell<Option<LastSubject>> =
+    /// here without the shared lock and map of [`Authorizer::subject`]. Counted with `Rc`: a
+    /// request holding it writes this thread's count only, not the policy sets' shared ones.
+    static LAST_SUBJECT: std::cell::RefCell<Option<Rc<LastSubject>>> =
         const { std::cell::RefCell::new(None) };
+}
+
+/// A subject as one request holds it ([`Authorizer::subject_of`]): borrowed from a temporary
+/// credential's session, shared with this thread's memo of the last IAM user or service
+/// account, or its own.
+#[derive(Clone)]
+pub struct SubjectRef<'p>(Held<'p>);
+
+#[derive(Clone)]
+enum Held<'p> {
+    Borrowed(&'p Subject),
+    Local(Rc<LastSubject>),
+    Owned(Subject),
+}
+
+impl SubjectRef<'_> {
+    /// An owned copy (for a decision that waits for the operation's typed input).
+    #[must_use]
+    pub fn into_owned(self) -> Subject {
+        match self.0 {
+            Held::Borrowed(s) => s.clone(),
+            Held::Local(last) => last.subject.clone(),
+            Held::Owned(s) => s,
+        }
+    }
+}
+
+impl Deref for SubjectRef<'_> {
+    type Target = Subject;
+
+    fn deref(&self) -> &Subject {
+        match &self.0 {
+            Held::Borrowed(s) => s,
+            Held::Local(last) => &last.subject,
+            Held::Owned(s) => s,
+        }
+    }
+}
+
+impl std::fmt::Debug for SubjectRef<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        Subject::fmt(self, f)
+    }
 }
 
 #[derive(Debug, Default)]
@@ -179,23 +225,26 @@ impl Authorizer {
         self.subject_of(snapshot, principal).into_owned()
     }
 
-    /// [`Self::subject`], borrowed from the credential where it is remembered there (a
-    /// temporary credential's session): a request then neither copies it nor counts another
-    /// reference to its policy sets, whose counts all threads would otherwise write.
+    /// [`Self::subject`], borrowed where it is remembered (a temporary credential's session,
+    /// this thread's memo of the last IAM user or service account): a request then neither
+    /// copies it nor counts another reference to its policy sets, whose counts all threads
+    /// would otherwise write.
     #[must_use]
     pub fn subject_of<'p>(
         &self,
         snapshot: &IamSnapshot,
         principal: &'p Principal,
-    ) -> Cow<'p, Subject> {
+    ) -> SubjectRef<'p> {
         if let Some(s) = self.external.as_ref().and_then(|e| e.subject(principal)) {
-            return Cow::Owned(s);
+            return SubjectRef(Held::Owned(s));
         }
         let identity = match principal {
-            Principal::Anonymous => return Cow::Owned(Subject::Anonymous),
-            Principal::Authenticated(Identity::Root { .. }) => return Cow::Owned(Subject::Owner),
+            Principal::Anonymous => return SubjectRef(Held::Owned(Subject::Anonymous)),
+            Principal::Authenticated(Identity::Root { .. }) => {
+                return SubjectRef(Held::Owned(Subject::Owner));
+            }
             Principal::Authenticated(Identity::Temporary { session, .. }) => {
-                return self.temporary_subject(snapshot, session);
+                return SubjectRef(self.temporary_subject(snapshot, session));
             }
             Principal::Authenticated(identity) => identity,
         };
@@ -209,21 +258,23 @@ impl Authorizer {
                         && l.generation == generation
                         && l.access_key == identity.access_key()
                 })
-                .map(|l| l.subject.clone())
+                .map(Rc::clone)
         });
-        if let Some(subject) = last {
-            return Cow::Owned(subject);
+        if let Some(last) = last {
+            return SubjectRef(Held::Local(last));
         }
         let subject = self.subject_shared(snapshot, identity, generation);
-        if !matches!(subject, Subject::Broken) {
-            LAST_SUBJECT.set(Some(LastSubject {
-                authorizer: self.id.0,
-                generation,
-                access_key: identity.access_key().to_owned(),
-                subject: subject.clone(),
-            }));
+        if matches!(subject, Subject::Broken) {
+            return SubjectRef(Held::Owned(subject));
         }
-        Cow::Owned(subject)
+        let last = Rc::new(LastSubject {
+            authorizer: self.id.0,
+            generation,
+            access_key: identity.access_key().to_owned(),
+            subject,
+        });
+        LAST_SUBJECT.set(Some(Rc::clone(&last)));
+        SubjectRef(Held::Local(last))
     }
 
     /// [`Self::subject`] of an IAM user or service account from the memo all threads share.
@@ -306,22 +357,22 @@ impl Authorizer {
         &self,
         snapshot: &IamSnapshot,
         session: &'s crate::sts::session::TemporarySession,
-    ) -> Cow<'s, Subject> {
+    ) -> Held<'s> {
         if session.is_owner() {
-            return Cow::Owned(Subject::Owner);
+            return Held::Owned(Subject::Owner);
         }
         // The session's claims never change, so under one IAM generation its subject is too.
         let generation = snapshot.generation();
         if let Some((g, subject)) = session.subject_memo().get()
             && *g == generation
         {
-            return Cow::Borrowed(subject);
+            return Held::Borrowed(subject);
         }
         let subject = self.temporary_subject_now(snapshot, session);
         if !matches!(subject, Subject::Broken) {
             let _ = session.subject_memo().set((generation, subject.clone()));
         }
-        Cow::Owned(subject)
+        Held::Owned(subject)
     }
 
     fn temporary_subject_now(
@@ -499,5 +550,62 @@ mod tests {
             assert!(allowed(&b, &put_iam, Action::PutObject));
             assert!(!allowed(&a, &get_iam, Action::PutObject));
         }
+    }
+
+    /// An IAM user's subject is held from this thread's memo: another request of the same user
+    /// counts no further reference to its policy set, and a subject held while the memo moves
+    /// on to another user keeps deciding for its own user.
+    #[test]
+    fn an_iam_users_subject_is_held_from_the_thread_memo() {
+        let root = crate::RootCredentials::new("rootuser".into(), "rootpassword".into()).unwrap();
+        let iam = Iam::with_store(
+            Arc::new(MemoryStore::new()),
+            super::super::iam_config(&root),
+        )
+        .unwrap();
+        iam.put_policy("p", GET).unwrap();
+        iam.put_policy("q", PUT).unwrap();
+        for (user, policy) in [("alice", "p"), ("bob", "q")] {
+            iam.add_user(user, "usersecret", Status::Enabled).unwrap();
+            iam.attach_policies(&PolicyTarget::User(user.into()), &[policy])
+                .unwrap();
+        }
+        let user = |name: &str| {
+            Principal::Authenticated(Identity::User {
+                access_key: name.into(),
+            })
+        };
+        let (alice, bob) = (user("alice"), user("bob"));
+        let authz = Authorizer::new();
+        let snapshot = iam.snapshot();
+        let base = |s: &Subject| match s {
+            Subject::Policies {
+                base: Some(base), ..
+            } => Arc::clone(base),
+            other => panic!("not a user's policies: {other:?}"),
+        };
+        let first = authz.subject_of(&snapshot, &alice);
+        let counted = Arc::strong_count(&base(&first)) - 1;
+        let second = authz.subject_of(&snapshot, &alice);
+        assert!(Arc::ptr_eq(&base(&first), &base(&second)));
+        assert_eq!(Arc::strong_count(&base(&second)) - 1, counted);
+        // An owned copy counts one more.
+        let owned = second.clone().into_owned();
+        assert_eq!(Arc::strong_count(&base(&owned)) - 1, counted + 1);
+        drop(owned);
+        // The memo moves on to bob; alice's held subject still decides for alice.
+        let values = ConditionValues::new();
+        let allowed = |s: &Subject, action| {
+            let req = Request::new(action, "b", Some("k"), &values);
+            authz.decide(&snapshot, s, &req).is_allowed()
+        };
+        let bobs = authz.subject_of(&snapshot, &bob);
+        assert!(!Arc::ptr_eq(&base(&first), &base(&bobs)));
+        for s in [&first, &second] {
+            assert!(allowed(s, Action::GetObject));
+            assert!(!allowed(s, Action::PutObject));
+        }
+        assert!(allowed(&bobs, Action::PutObject));
+        assert!(!allowed(&bobs, Action::GetObject));
     }
 }

@@ -22,5 +22,5 @@ pub mod list_filter;
 mod open;
 pub mod table;
 
-pub use self::decide::{Authorizer, Subject, Verdict};
+pub use self::decide::{Authorizer, Subject, SubjectRef, Verdict};
 pub use self::open::{PolicyCrateValidator, iam_config, open_iam};
