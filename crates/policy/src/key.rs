@@ -76,7 +76,8 @@ impl Key {
             .find(|k| k.name().eq_ignore_ascii_case(key))
     }
 
-    pub(crate) const fn bit(self) -> u64 {
+    /// This key's bit in [`crate::KeySet::known_bits`].
+    pub const fn bit(self) -> u64 {
         1 << (self as u8)
     }
 }

@@ -93,6 +93,12 @@ impl KeySet {
         all.into_iter()
     }
 
+    /// The known keys read, one bit per [`Key`] ([`Key::bit`]): a caller asking about many
+    /// keys per request unites its sets once and tests bits.
+    pub fn known_bits(&self) -> u64 {
+        self.known
+    }
+
     /// How many known keys are read (the most a caller building only those sets).
     pub fn known_len(&self) -> usize {
         self.known.count_ones() as usize

@@ -16,6 +16,7 @@ use std::borrow::Cow;
 use std::net::IpAddr;
 use std::sync::{Arc, OnceLock};
 
+use smallvec::SmallVec;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
@@ -27,8 +28,10 @@ use crate::key::{Key, KeyId};
 /// look the key up nor, for typed values, format them unless a condition compares their text.
 #[derive(Debug, Clone)]
 pub struct ConditionValues {
-    /// Known keys, each at most once.
-    known: Vec<(Key, Entry)>,
+    /// Known keys, each at most once; the first [`INLINE_KEYS`] kept inline, so that a
+    /// request's values (the few keys its policies read) are built and dropped without a trip
+    /// to the allocator.
+    known: SmallVec<[(Key, Entry); INLINE_KEYS]>,
     /// Where each known key is in `known`: its position plus one, 0 when absent (a lookup
     /// without a scan).
     at: [u8; Key::ALL.len()],
@@ -123,8 +126,11 @@ impl<'a> Found<'a> {
     }
 }
 
+/// Known keys a [`ConditionValues`] holds without allocating.
+const INLINE_KEYS: usize = 8;
+
 static EMPTY: ConditionValues = ConditionValues {
-    known: Vec::new(),
+    known: SmallVec::new_const(),
     at: [0; Key::ALL.len()],
     named: Vec::new(),
 };
@@ -133,9 +139,10 @@ static EMPTY: ConditionValues = ConditionValues {
 const _: () = assert!(Key::ALL.len() < u8::MAX as usize);
 
 impl Default for ConditionValues {
+    #[inline]
     fn default() -> Self {
         ConditionValues {
-            known: Vec::new(),
+            known: SmallVec::new(),
             at: [0; Key::ALL.len()],
             named: Vec::new(),
         }
@@ -157,6 +164,7 @@ pub fn normalize_key(key: &str) -> String {
 }
 
 impl ConditionValues {
+    #[inline]
     pub fn new() -> Self {
         Self::default()
     }
@@ -258,10 +266,12 @@ impl ConditionValues {
         self
     }
 
-    /// Room for `n` known keys without growing (the caller knows how many it may set).
+    /// Room for `n` known keys without growing (the caller knows how many it may set); up to
+    /// [`INLINE_KEYS`] without allocating.
+    #[inline]
     pub fn with_capacity(n: usize) -> Self {
         ConditionValues {
-            known: Vec::with_capacity(n),
+            known: SmallVec::with_capacity(n),
             ..Self::default()
         }
     }
@@ -453,5 +463,45 @@ mod tests {
         let mut v = ConditionValues::new();
         v.set("aws:groups", Vec::<String>::new());
         assert!(v.get("aws:groups").is_none());
+    }
+
+    /// More known keys than are kept inline: every key keeps its values through the move to
+    /// the heap, through removals and replacements, and equals the same values built as text.
+    #[test]
+    fn more_keys_than_kept_inline() {
+        let mut v = ConditionValues::with_capacity(2);
+        let mut text = ConditionValues::new();
+        let at = OffsetDateTime::from_unix_timestamp(1_700_000_000).unwrap();
+        v.set_current_time(at);
+        text.insert("aws:currenttime", "2023-11-14T22:13:20Z");
+        for (i, key) in Key::ALL.iter().enumerate().skip(5) {
+            v.set_one(*key, format!("v{i}"));
+            text.insert(key.name(), format!("v{i}"));
+        }
+        assert!(v.len() > INLINE_KEYS);
+        assert_eq!(v, text);
+        for (i, key) in Key::ALL.iter().enumerate().skip(5) {
+            assert_eq!(v.get(key.name()).unwrap(), [format!("v{i}")]);
+        }
+        // Remove every other key, replace the rest.
+        for (i, key) in Key::ALL.iter().enumerate().skip(5) {
+            if i % 2 == 0 {
+                v.remove_key(*key);
+                text.remove_key(*key);
+            } else {
+                v.set_shared(*key, Arc::from(format!("w{i}").as_str()));
+                text.set_key(*key, [format!("w{i}")]);
+            }
+        }
+        assert_eq!(v, text);
+        for (i, key) in Key::ALL.iter().enumerate().skip(5) {
+            let expected = (i % 2 == 1).then(|| vec![format!("w{i}")]);
+            assert_eq!(
+                v.get(key.name()).map(<[String]>::to_vec),
+                expected,
+                "{key:?}"
+            );
+        }
+        assert_eq!(v.get("aws:currenttime").unwrap(), ["2023-11-14T22:13:20Z"]);
     }
 }

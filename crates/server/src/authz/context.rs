@@ -42,6 +42,18 @@ const HEADER_KEYS: &[(&str, Key)] = &[
     ("x-amz-object-lock-legal-hold", Key::S3ObjectLockLegalHold),
 ];
 
+/// The bits ([`Key::bit`]) of the keys of [`HEADER_KEYS`]: no header is looked up for a
+/// subject whose policies read none of them.
+const HEADER_BITS: u64 = {
+    let mut bits = 0;
+    let mut i = 0;
+    while i < HEADER_KEYS.len() {
+        bits |= HEADER_KEYS[i].1.bit();
+        i += 1;
+    }
+    bits
+};
+
 /// [`HEADER_KEYS`] with parsed header names (a lookup by `HeaderName` skips parsing the name).
 static HEADER_NAMES: LazyLock<Vec<(HeaderName, Key)>> = LazyLock::new(|| {
     HEADER_KEYS
@@ -266,6 +278,15 @@ impl Wanted<'_> {
         }
     }
 
+    /// The known keys whose values are built, one bit per [`Key`] ([`Key::bit`]).
+    #[must_use]
+    pub fn known_bits(self) -> u64 {
+        match self {
+            Self::All => u64::MAX,
+            Self::Read(a, b) => a.map_or(0, KeySet::known_bits) | b.map_or(0, KeySet::known_bits),
+        }
+    }
+
     /// The most known keys whose values are built (room reserved once, never grown).
     #[must_use]
     pub fn known_capacity(self) -> usize {
@@ -311,9 +332,24 @@ pub fn condition_values_for(
     who: &Who,
     wanted: Wanted<'_>,
 ) -> ConditionValues {
+    // Filled where it is returned from: the values are not copied on their way out.
+    let mut values = ConditionValues::with_capacity(wanted.known_capacity());
+    fill(&mut values, facts, rule, who, wanted);
+    values
+}
+
+/// [`condition_values_for`] into `values` (empty).
+fn fill(
+    values: &mut ConditionValues,
+    facts: &RequestFacts<'_>,
+    rule: &Rule,
+    who: &Who,
+    wanted: Wanted<'_>,
+) {
     let mut v = Values {
-        values: ConditionValues::with_capacity(wanted.known_capacity()),
+        values,
         wanted,
+        bits: wanted.known_bits(),
     };
     let header = |name: &HeaderName| facts.headers.get(name).and_then(|h| h.to_str().ok());
     let query = |name: &str| {
@@ -372,7 +408,8 @@ pub fn condition_values_for(
         }
     }
 
-    for (name, key) in HEADER_NAMES.iter() {
+    let headers_read = v.bits & HEADER_BITS != 0;
+    for (name, key) in HEADER_NAMES.iter().filter(|_| headers_read) {
         if v.wants(*key)
             && let Some(value) = header(name)
         {
@@ -426,18 +463,19 @@ pub fn condition_values_for(
         }
     }
     v.set(Key::AwsGroups, who.groups.iter().map(String::as_str));
-    v.values
 }
 
 /// The values being built: `insert` and `set` skip keys nobody reads.
-struct Values<'a> {
-    values: ConditionValues,
+struct Values<'v, 'a> {
+    values: &'v mut ConditionValues,
     wanted: Wanted<'a>,
+    /// [`Wanted::known_bits`] of `wanted`, united once: each known key is one bit test.
+    bits: u64,
 }
 
-impl Values<'_> {
+impl Values<'_, '_> {
     fn wants(&self, key: Key) -> bool {
-        self.wanted.wants(key)
+        self.bits & key.bit() != 0
     }
 
     fn insert(&mut self, key: Key, value: impl Into<String>) {
@@ -578,5 +616,100 @@ mod tests {
         )
         .unwrap()
         .snapshot()
+    }
+
+    /// Values built for what some policies read are exactly the full values of those keys, for
+    /// sets reading nothing, a few keys, header keys only, or everything known.
+    #[test]
+    fn wanted_values_are_the_full_values_of_the_keys_read() {
+        let mut headers = HeaderMap::new();
+        for (name, value) in [
+            ("authorization", "AWS4-HMAC-SHA256 Credential=x"),
+            ("user-agent", "curl/8"),
+            ("referer", "https://example.com/"),
+            ("x-amz-server-side-encryption", "AES256"),
+            ("x-amz-storage-class", "STANDARD"),
+            ("x-amz-copy-source", "/src/key"),
+            ("x-amz-metadata-directive", "REPLACE"),
+        ] {
+            headers.insert(name, value.parse().unwrap());
+        }
+        let query = query_pairs(&"/b?prefix=p&delimiter=%2F&max-keys=3".parse().unwrap());
+        let conn = ConnectionInfo {
+            peer: "10.1.2.3:5000".parse::<SocketAddr>().unwrap(),
+            tls: true,
+            peer_certificates: None,
+        };
+        let facts = RequestFacts {
+            headers: &headers,
+            query: &query,
+            connection: Some(&conn),
+            auth: AuthStyle::detect(true, "CopyObject", &headers, &query),
+            now: OffsetDateTime::from_unix_timestamp(1_700_000_000).unwrap(),
+        };
+        let reading = |keys: &[Key]| -> KeySet {
+            let conditions: Vec<String> = keys
+                .iter()
+                .map(|k| format!(r#""{}":"x""#, k.name()))
+                .collect();
+            let doc = format!(
+                r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Action":"s3:*","Resource":"*","Condition":{{"StringEquals":{{{}}}}}}}]}}"#,
+                conditions.join(",")
+            );
+            let mut set = strongbox_policy::PolicySet::new();
+            set.add(
+                "p",
+                Arc::new(strongbox_policy::Policy::parse(doc.as_bytes()).unwrap()),
+            );
+            set.reads().clone()
+        };
+        let sets = [
+            KeySet::new(),
+            reading(&[Key::AwsSourceIp, Key::S3SignatureVersion, Key::AwsUsername]),
+            reading(&[Key::S3ServerSideEncryption, Key::S3StorageClass]),
+            reading(&[Key::S3CopySource, Key::AwsGroups, Key::AwsReferer]),
+            // Every known key an S3 statement may read.
+            reading(
+                &Key::ALL
+                    .iter()
+                    .copied()
+                    .filter(|k| !k.name().starts_with("sts:") && !k.name().starts_with("svc:"))
+                    .collect::<Vec<_>>(),
+            ),
+        ];
+        for op in ["CopyObject", "ListObjectsV2", "GetObject"] {
+            let rule = rule(op).unwrap();
+            let all = condition_values(&facts, rule, &who_bob());
+            for (i, set) in sets.iter().enumerate() {
+                let other = reading(&[Key::AwsCurrentTime]);
+                for wanted in [
+                    Wanted::Read(Some(set), None),
+                    Wanted::Read(None, Some(set)),
+                    Wanted::Read(Some(set), Some(&other)),
+                ] {
+                    let some = condition_values_for(&facts, rule, &who_bob(), wanted);
+                    let mut built = 0;
+                    for key in Key::ALL {
+                        let read = wanted.wants(*key);
+                        assert_eq!(wanted.known_bits() & key.bit() != 0, read);
+                        let expected = if read { all.get(key.name()) } else { None };
+                        assert_eq!(some.get(key.name()), expected, "{op} set {i} {key:?}");
+                        built += usize::from(expected.is_some());
+                    }
+                    assert_eq!(some.len(), built, "{op} set {i}");
+                }
+            }
+        }
+        // The full values of this request hold keys of every kind the sets read.
+        let all = condition_values(&facts, rule("CopyObject").unwrap(), &who_bob());
+        for key in [
+            Key::AwsSourceIp,
+            Key::S3ServerSideEncryption,
+            Key::S3CopySource,
+            Key::AwsGroups,
+            Key::AwsReferer,
+        ] {
+            assert!(all.get(key.name()).is_some(), "{key:?}");
+        }
     }
 }
