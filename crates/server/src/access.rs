@@ -95,6 +95,11 @@ pub(crate) struct AccessQuery<'a> {
     pub now: OffsetDateTime,
 }
 
+#[expect(
+    clippy::large_enum_variant,
+    reason = "a pending decision (its condition values inline) is moved once, into the request's \
+              extensions, which box it; boxing it here would add an allocation to every such request"
+)]
 enum Decided {
     /// Needs the typed input ([`Rule::needs_input`]).
     Pending(Pending),
