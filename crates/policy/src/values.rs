@@ -270,9 +270,14 @@ impl ConditionValues {
     /// [`INLINE_KEYS`] without allocating.
     #[inline]
     pub fn with_capacity(n: usize) -> Self {
-        ConditionValues {
-            known: SmallVec::with_capacity(n),
-            ..Self::default()
+        // Reserving within the inline room would copy it whole for nothing.
+        if n > INLINE_KEYS {
+            ConditionValues {
+                known: SmallVec::with_capacity(n),
+                ..Self::default()
+            }
+        } else {
+            Self::default()
         }
     }
 
@@ -469,7 +474,13 @@ mod tests {
     /// the heap, through removals and replacements, and equals the same values built as text.
     #[test]
     fn more_keys_than_kept_inline() {
-        let mut v = ConditionValues::with_capacity(2);
+        for room in [0, 2, INLINE_KEYS + 4] {
+            more_keys_than_kept_inline_from(room);
+        }
+    }
+
+    fn more_keys_than_kept_inline_from(room: usize) {
+        let mut v = ConditionValues::with_capacity(room);
         let mut text = ConditionValues::new();
         let at = OffsetDateTime::from_unix_timestamp(1_700_000_000).unwrap();
         v.set_current_time(at);
