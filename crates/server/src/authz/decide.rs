@@ -467,8 +467,8 @@ mod tests {
     const GET: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::b/*"}]}"#;
     const PUT: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:PutObject","Resource":"arn:aws:s3:::b/*"}]}"#;
 
-    #[test]
-    fn a_remembered_subject_follows_iam_changes_at_once() {
+    /// An IAM (root `rootuser`) holding policy `p` (GetObject in `b`) and `q` (PutObject in `b`).
+    fn iam_with_policies() -> Iam {
         let root = crate::RootCredentials::new("rootuser".into(), "rootpassword".into()).unwrap();
         let iam = Iam::with_store(
             Arc::new(MemoryStore::new()),
@@ -477,6 +477,12 @@ mod tests {
         .unwrap();
         iam.put_policy("p", GET).unwrap();
         iam.put_policy("q", PUT).unwrap();
+        iam
+    }
+
+    #[test]
+    fn a_remembered_subject_follows_iam_changes_at_once() {
+        let iam = iam_with_policies();
         iam.add_user("alice", "alicesecret", Status::Enabled)
             .unwrap();
         let alice = PolicyTarget::User("alice".into());
@@ -557,14 +563,7 @@ mod tests {
     /// on to another user keeps deciding for its own user.
     #[test]
     fn an_iam_users_subject_is_held_from_the_thread_memo() {
-        let root = crate::RootCredentials::new("rootuser".into(), "rootpassword".into()).unwrap();
-        let iam = Iam::with_store(
-            Arc::new(MemoryStore::new()),
-            super::super::iam_config(&root),
-        )
-        .unwrap();
-        iam.put_policy("p", GET).unwrap();
-        iam.put_policy("q", PUT).unwrap();
+        let iam = iam_with_policies();
         for (user, policy) in [("alice", "p"), ("bob", "q")] {
             iam.add_user(user, "usersecret", Status::Enabled).unwrap();
             iam.attach_policies(&PolicyTarget::User(user.into()), &[policy])
