@@ -172,12 +172,7 @@ impl Identities {
         if self.is_root(access_key) {
             return Ok(self.root.secret_key().clone());
         }
-        if crate::sts::session::token_state() == Some(TokenState::Present)
-            && let Some(Ok(secret)) =
-                crate::sts::session::with_temporary(access_key, |s| s.secret_key().clone())
-        {
-            return Ok(secret);
-        }
+        // A temporary credential with this request's token is tried first there.
         let snapshot = self.iam.snapshot();
         self.resolve_in(&snapshot, access_key, OffsetDateTime::now_utc())
             .map(Resolved::into_secret_key)
