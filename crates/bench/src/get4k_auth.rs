@@ -1,15 +1,19 @@
 //! `get4k-iam` and `get4k-sts`: 4 KiB GetObject on one Strongbox server, signed by root, by the
 //! IAM user holding the 50-statement policy ([`crate::policy50`], allowed by its last statement),
-//! and by temporary credentials from that user's AssumeRole (sent with `X-Amz-Security-Token`),
-//! in alternating rounds (root, IAM, STS, root, ...). Same object, same connections, same load
-//! generator: only the credential differs.
+//! and by temporary credentials from AssumeRole (sent with `X-Amz-Security-Token`), in alternating
+//! rounds (root, IAM, the user's STS, root's STS, root, ...). Same object, same connections, same
+//! load generator: only the credential differs.
 //!
-//! `get4k-sts` also measures root's own temporary credentials (AssumeRole signed by root, no
-//! session policy): the same rights as root, so the ratio to root is what a temporary credential
-//! itself costs (its token travels, is hashed into the signature and verified), apart from the
-//! 50-statement policy that the user's credentials add (which `get4k-iam` measures). It runs the
-//! IAM user's own keys too, so the user's temporary credentials are also compared with the same
-//! rights held by static keys (`info get4k_sts_vs_iam`).
+//! What issue #4's target (≥ 0.9) measures is what a temporary credential itself costs: its token
+//! travels, is hashed into the signature and verified, and its session is resolved. So each
+//! temporary credential is compared with static keys holding the same rights:
+//! - root's temporary credentials (AssumeRole signed by root, no session policy) against root:
+//!   `ratio get4k_sts_root_vs_root`;
+//! - the IAM user's temporary credentials against the user's own keys: `ratio get4k_sts_vs_iam`.
+//!
+//! The user's temporary credentials against root (`info get4k_sts_vs_root`) pays both for the
+//! credential and for the 50-statement policy, which `get4k-iam` measures against its own target
+//! (issue #3). With each at its target it would be 0.9 × 0.9 = 0.81, so it carries no target.
 
 use crate::get4k::{OBJECT_LEN, Side, Target, signed_get};
 use crate::iam_fixture::IamFixture;
@@ -113,15 +117,15 @@ pub async fn run(
         i += 1;
     }
     if sts {
-        report.ratio("get4k_sts_vs_root", rps[i] / rps[0], 0.9);
         report.ratio("get4k_sts_root_vs_root", rps[i + 1] / rps[0], 0.9);
         if iam {
-            report.info(
-                "get4k_sts_vs_iam",
-                rps[i] / rps[1],
-                "the user's temporary credentials / the user's own keys: the credential's cost with the same rights",
-            );
+            report.ratio("get4k_sts_vs_iam", rps[i] / rps[1], 0.9);
         }
+        report.info(
+            "get4k_sts_vs_root",
+            rps[i] / rps[0],
+            "the user's temporary credentials / root: the credential's cost and the 50-statement policy's (get4k_iam_vs_root) together",
+        );
         if let (Some(r), Some(s), Some(sr)) = (
             root_cpu,
             report.value(STS.cpu_key),
@@ -136,6 +140,13 @@ pub async fn run(
                 "get4k_sts_root_cpu_root_vs_sts",
                 r / sr,
                 "server CPU per request, root / root's temporary credentials",
+            );
+        }
+        if let (Some(u), Some(s)) = (report.value(IAM.cpu_key), report.value(STS.cpu_key)) {
+            report.info(
+                "get4k_sts_cpu_iam_vs_sts",
+                u / s,
+                "server CPU per request, the user's own keys / the user's temporary credentials",
             );
         }
     }
