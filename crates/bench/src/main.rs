@@ -77,6 +77,9 @@ enum Cmd {
     /// 4 KiB GetObject over HTTPS (keep-alive) vs plain HTTP, and new TLS connections/s vs a
     /// hyper+rustls floor.
     Https(Common),
+    /// Issue #4's benchmark in one run: assume-role, get4k-sts (with the IAM rounds) and
+    /// sts-scale.
+    Sts(Common),
     /// Everything, with the ratios.
     All(Common),
     /// The trivial hyper server itself (started by the other subcommands).
@@ -287,6 +290,15 @@ fn main() -> Result<()> {
         ),
         Cmd::StsScale(c) => (
             Which {
+                sts_scale: true,
+                ..Which::NONE
+            },
+            c,
+        ),
+        Cmd::Sts(c) => (
+            Which {
+                assume_role: true,
+                get4k_sts: true,
                 sts_scale: true,
                 ..Which::NONE
             },
