@@ -54,10 +54,9 @@ pub enum Identity {
         parent_is_root: bool,
     },
     /// A temporary credential (STS), verified with its session token in this request. Its
-    /// rights: [`crate::sts::session::TemporarySession::permissions`].
+    /// access key and parent are the session's (shared, not copied per request); its rights:
+    /// [`crate::sts::session::TemporarySession::permissions`].
     Temporary {
-        access_key: String,
-        parent: String,
         session: Arc<crate::sts::session::TemporarySession>,
     },
 }
@@ -68,8 +67,8 @@ impl Identity {
         match self {
             Self::Root { access_key }
             | Self::User { access_key }
-            | Self::ServiceAccount { access_key, .. }
-            | Self::Temporary { access_key, .. } => access_key,
+            | Self::ServiceAccount { access_key, .. } => access_key,
+            Self::Temporary { session } => session.access_key(),
         }
     }
 
@@ -79,7 +78,8 @@ impl Identity {
     pub fn effective_user(&self) -> &str {
         match self {
             Self::Root { access_key } | Self::User { access_key } => access_key,
-            Self::ServiceAccount { parent, .. } | Self::Temporary { parent, .. } => parent,
+            Self::ServiceAccount { parent, .. } => parent,
+            Self::Temporary { session } => session.parent(),
         }
     }
 }
@@ -268,11 +268,7 @@ impl Identities {
 /// The identity of a verified session, named by the session's own access key (the request's:
 /// a session answers no other, see [`crate::sts::session::with_temporary`]).
 fn temporary_identity(session: Arc<crate::sts::session::TemporarySession>) -> Identity {
-    Identity::Temporary {
-        access_key: session.access_key().to_owned(),
-        parent: session.parent().to_owned(),
-        session,
-    }
+    Identity::Temporary { session }
 }
 
 /// Turns the credentials s3s verified into a [`Principal`], checking the session token.

@@ -28,7 +28,7 @@ impl S3 for Probe {
             .get::<Authorized>()
             .and_then(Authorized::identity)
         {
-            Some(Identity::Temporary { parent, .. }) => format!("temporary:{parent}"),
+            Some(Identity::Temporary { session }) => format!("temporary:{}", session.parent()),
             Some(other) => format!("{other:?}"),
             None => "unauthorized".to_owned(),
         };

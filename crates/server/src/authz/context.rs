@@ -134,9 +134,8 @@ impl Who {
                 let kind = if *parent_is_root { "Account" } else { "User" };
                 (kind, groups)
             }
-            Identity::Temporary {
-                parent, session, ..
-            } => {
+            Identity::Temporary { session } => {
+                let parent = session.parent();
                 let mut groups = if parent == snapshot.root_access_key() {
                     Vec::new()
                 } else {

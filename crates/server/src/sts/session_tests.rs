@@ -74,8 +74,8 @@ async fn authenticate_with(
         let uri = "/b/k".parse().unwrap();
         let who = crate::identity::authenticate(&ids, Some(&credentials), &headers, &uri)
             .map(|p| match p {
-                Principal::Authenticated(Identity::Temporary { parent, .. }) => {
-                    format!("temporary of {parent}")
+                Principal::Authenticated(Identity::Temporary { session }) => {
+                    format!("temporary of {}", session.parent())
                 }
                 other => format!("{other:?}"),
             })
