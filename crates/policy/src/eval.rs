@@ -9,8 +9,10 @@ use std::fmt;
 use std::sync::{Arc, OnceLock};
 
 use crate::action::{Action, ActionSet, Service};
-use crate::condition::Condition;
+use crate::bind::Binding;
+use crate::condition::{Bound, Condition};
 use crate::document::{Effect, Policy, ResourcePattern, Statement};
+use crate::glob::Pattern;
 use crate::index::{Index, confined_buckets, resource_literals};
 use crate::reads::KeySet;
 use crate::resource::{Text, segment_hash};
@@ -191,8 +193,8 @@ struct Slot {
     /// The statement's resource block (`negated`, patterns) and conditions: what deciding
     /// whether it applies reads, kept with the slot so that a candidate is tested without a
     /// trip through its policy to its statement (only the statement that decides is looked up).
-    resource: Option<(bool, Box<[ResourcePattern]>)>,
-    conditions: Box<[Condition]>,
+    resource: Option<(bool, Arc<[ResourcePattern]>)>,
+    conditions: Arc<[Condition]>,
     policy: u32,
     statement: u32,
     /// The first resource segments (buckets) the statement can match in, `None` when unknown
@@ -202,7 +204,29 @@ struct Slot {
 
 impl Slot {
     fn new(policy: u32, statement: u32, st: &Statement) -> Self {
-        let literals = resource_literals(st);
+        let resource = st
+            .resource
+            .as_ref()
+            .map(|r| (r.negated, Arc::from(r.patterns.as_slice())));
+        Self::of(
+            (policy, statement),
+            st.actions,
+            resource,
+            Arc::from(st.conditions.as_slice()),
+        )
+    }
+
+    /// A slot for a statement's actions, resource block and conditions, with what is derived
+    /// from them.
+    fn of(
+        (policy, statement): (u32, u32),
+        actions: ActionSet,
+        resource: Option<(bool, Arc<[ResourcePattern]>)>,
+        conditions: Arc<[Condition]>,
+    ) -> Self {
+        let literals = resource
+            .as_ref()
+            .and_then(|(negated, patterns)| resource_literals(*negated, patterns));
         let mut prefixes = literals.as_deref().and_then(|l| {
             l.iter()
                 .map(|&(lit, _)| (!lit.is_empty()).then(|| Box::<str>::from(lit)))
@@ -219,24 +243,78 @@ impl Slot {
             .as_deref()
             .and_then(confined_buckets)
             .map(Vec::into_boxed_slice);
-        let any_resource = st
-            .resource
-            .as_ref()
-            .is_some_and(|r| !r.negated && r.patterns.iter().any(|p| p.pattern.is_match_all()));
+        let any_resource = resource.as_ref().is_some_and(|(negated, patterns)| {
+            !negated && patterns.iter().any(|p| p.pattern.is_match_all())
+        });
         Slot {
-            actions: st.actions,
+            actions,
             head,
             any_resource,
             prefixes,
-            resource: st
-                .resource
-                .as_ref()
-                .map(|r| (r.negated, r.patterns.clone().into_boxed_slice())),
-            conditions: st.conditions.clone().into_boxed_slice(),
+            resource,
+            conditions,
             policy,
             statement,
             buckets,
         }
+    }
+
+    /// This slot for requests with the values of `binding` (see [`crate::bind`]): its
+    /// patterns and conditions that read bound keys specialised (the others shared with this
+    /// slot), or a slot that matches nothing when a condition can never hold.
+    fn bind(&self, binding: &Binding) -> Slot {
+        let (keys, values) = (binding.keys(), binding.values());
+        let mut conditions: Option<Vec<Condition>> = None;
+        for (i, c) in self.conditions.iter().enumerate() {
+            match c.bind(keys, values) {
+                Bound::Same => {
+                    if let Some(kept) = &mut conditions {
+                        kept.push(c.clone());
+                    }
+                }
+                Bound::Changed(changed) => conditions
+                    .get_or_insert_with(|| self.conditions[..i].to_vec())
+                    .push(changed),
+                Bound::Always(true) => {
+                    conditions.get_or_insert_with(|| self.conditions[..i].to_vec());
+                }
+                Bound::Always(false) => {
+                    return Slot::of(
+                        (self.policy, self.statement),
+                        ActionSet::default(),
+                        None,
+                        Arc::from([]),
+                    );
+                }
+            }
+        }
+        let resource = self.resource.as_ref().map(|(negated, patterns)| {
+            let reads = |p: &ResourcePattern| {
+                p.pattern.reads_any_of(keys)
+                    || p.bucket_alias
+                        .as_ref()
+                        .is_some_and(|a| a.reads_any_of(keys))
+            };
+            if !patterns.iter().any(reads) {
+                return (*negated, Arc::clone(patterns));
+            }
+            let bind = |p: &Pattern| p.bind(keys, values).unwrap_or_else(|| p.clone());
+            let bound: Arc<[ResourcePattern]> = patterns
+                .iter()
+                .map(|p| ResourcePattern {
+                    pattern: bind(&p.pattern),
+                    bucket_alias: p.bucket_alias.as_ref().map(bind),
+                })
+                .collect();
+            (*negated, bound)
+        });
+        let conditions = conditions.map_or_else(|| Arc::clone(&self.conditions), Arc::from);
+        Slot::of(
+            (self.policy, self.statement),
+            self.actions,
+            resource,
+            conditions,
+        )
     }
 
     /// False only when the statement cannot match `req` (a cheap test before the full one).
@@ -322,10 +400,14 @@ pub struct PolicySet {
     policies: Vec<(String, Arc<Policy>)>,
     deny: Vec<Slot>,
     allow: Vec<Slot>,
-    seen: HashSet<String>,
+    /// The statements' dedup keys; shared with the sets bound from this one.
+    seen: Arc<HashSet<String>>,
     reads: KeySet,
-    /// Built on first use when the set is large enough to gain from it; reset by `add`.
-    index: OnceLock<(Index, Index)>,
+    /// The values the slots are specialised for ([`Self::bind`]).
+    binding: Option<Arc<Binding>>,
+    /// Built on first use when the set is large enough to gain from it; reset by `add`. A set
+    /// bound from another shares its index (see [`Self::bind`]).
+    index: OnceLock<Arc<(Index, Index)>>,
 }
 
 /// Sets with fewer statements than this are scanned in full: the index would not pay for itself.
@@ -348,7 +430,7 @@ impl PolicySet {
     }
 
     /// Adds a named policy. A policy name already present is ignored, as is any statement equal to
-    /// one already present.
+    /// one already present. In a bound set ([`Self::bind`]) its statements are bound too.
     pub fn add(&mut self, name: impl Into<String>, policy: Arc<Policy>) {
         let name = name.into();
         if self.policies.iter().any(|(n, _)| *n == name) {
@@ -356,11 +438,17 @@ impl PolicySet {
         }
         let p = self.policies.len() as u32;
         for (i, st) in policy.statements.iter().enumerate() {
-            if !self.seen.insert(st.dedup_key.clone()) {
+            if !Arc::make_mut(&mut self.seen).insert(st.dedup_key.clone()) {
                 continue;
             }
-            self.reads.add_statement(st);
-            let slot = Slot::new(p, i as u32, st);
+            let mut slot = Slot::new(p, i as u32, st);
+            if let Some(binding) = &self.binding {
+                slot = slot.bind(binding);
+            }
+            self.reads.add_parts(
+                slot.resource.as_ref().map(|(_, patterns)| &**patterns),
+                &slot.conditions,
+            );
             match st.effect {
                 Effect::Deny => self.deny.push(slot),
                 Effect::Allow => self.allow.push(slot),
@@ -368,6 +456,46 @@ impl PolicySet {
         }
         self.policies.push((name, policy));
         self.index = OnceLock::new();
+    }
+
+    /// This set for requests in which the keys of `binding` have its values (a principal's
+    /// `aws:username`, ...): variables naming them are replaced by their values and conditions
+    /// reading nothing else are settled, once, here (see [`crate::bind`] for what it decides).
+    /// Statements that read no bound key, the index and the policies are shared with this set.
+    /// Binding a bound set binds it further (keys it was bound to before keep those values).
+    #[must_use]
+    pub fn bind(&self, binding: Arc<Binding>) -> PolicySet {
+        let binding = match &self.binding {
+            // Keys bound before keep their values: what the earlier binding settled stays so.
+            Some(before) => Arc::new(binding.after(before)),
+            None => binding,
+        };
+        let bind = |slots: &[Slot]| slots.iter().map(|s| s.bind(&binding)).collect::<Vec<_>>();
+        let (deny, allow) = (bind(&self.deny), bind(&self.allow));
+        let mut reads = KeySet::new();
+        for s in deny.iter().chain(&allow) {
+            reads.add_parts(s.resource.as_ref().map(|(_, p)| &**p), &s.conditions);
+        }
+        // Slot `i` of the bound set matches only where slot `i` of this set can (for some
+        // values), so this set's index lists every candidate of the bound one.
+        let index = OnceLock::new();
+        if let Some(ix) = self.indexes() {
+            let _ = index.set(Arc::clone(ix));
+        }
+        PolicySet {
+            policies: self.policies.clone(),
+            deny,
+            allow,
+            seen: Arc::clone(&self.seen),
+            reads,
+            binding: Some(binding),
+            index,
+        }
+    }
+
+    /// The values this set is bound to ([`Self::bind`]).
+    pub fn binding(&self) -> Option<&Binding> {
+        self.binding.as_deref()
     }
 
     /// Names of the policies in the set.
@@ -398,13 +526,13 @@ impl PolicySet {
     }
 
     /// The (Deny, Allow) indexes, `None` for a set small enough to scan.
-    fn indexes(&self) -> Option<&(Index, Index)> {
+    fn indexes(&self) -> Option<&Arc<(Index, Index)>> {
         if self.deny.len() + self.allow.len() < INDEX_MIN_SLOTS {
             return None;
         }
         Some(
             self.index
-                .get_or_init(|| (index_of(&self.deny), index_of(&self.allow))),
+                .get_or_init(|| Arc::new((index_of(&self.deny), index_of(&self.allow)))),
         )
     }
 
@@ -416,8 +544,8 @@ impl PolicySet {
         hash: &mut Option<u64>,
     ) -> Option<StatementRef<'_>> {
         let (slots, index) = match (effect, self.indexes()) {
-            (Effect::Deny, ix) => (&self.deny, ix.map(|(d, _)| d)),
-            (Effect::Allow, ix) => (&self.allow, ix.map(|(_, a)| a)),
+            (Effect::Deny, ix) => (&self.deny, ix.map(|ix| &ix.0)),
+            (Effect::Allow, ix) => (&self.allow, ix.map(|ix| &ix.1)),
         };
         let try_slot = |s: &Slot| {
             if !s.may_match(req) || !s.matches(req) {
@@ -438,9 +566,21 @@ impl PolicySet {
     }
 
     /// [`Self::evaluate`] visiting every statement in order, without the index: the reference
-    /// the index is tested against.
+    /// the index is tested against. A bound set's statements are evaluated as written, with the
+    /// bound values put in the request's.
     #[doc(hidden)]
     pub fn evaluate_scanning_all(&self, req: &Request<'_>) -> Decision<'_> {
+        let applied;
+        let req = match &self.binding {
+            Some(binding) => {
+                applied = binding.apply(req.values);
+                &Request {
+                    values: &applied,
+                    ..req.clone()
+                }
+            }
+            None => req,
+        };
         let scan = |slots: &[Slot]| {
             slots.iter().find_map(|s| {
                 let (st, r) = self.get(s);

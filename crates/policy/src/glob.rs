@@ -28,8 +28,20 @@ enum Seg {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Pattern {
     segs: Vec<Seg>,
-    has_vars: bool,
-    has_wildcards: bool,
+    shape: Shape,
+}
+
+/// What matching a pattern takes, found when it is compiled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Shape {
+    /// One literal text (or empty): an equality test.
+    Literal,
+    /// `*`: everything.
+    MatchAll,
+    /// A literal text then `*`: a test of the beginning.
+    PrefixStar,
+    /// A variable, or wildcards elsewhere: the general match.
+    General,
 }
 
 const VAR_PREFIXES: [&str; 4] = ["aws:", "jwt:", "ldap:", "s3:"];
@@ -85,13 +97,55 @@ impl Pattern {
         if !lit.is_empty() {
             segs.push(Seg::Lit(lit));
         }
-        let has_vars = segs.iter().any(|s| matches!(s, Seg::Var { .. }));
-        let has_wildcards = segs.iter().any(|s| matches!(s, Seg::Star | Seg::One));
-        Pattern {
-            segs,
-            has_vars,
-            has_wildcards,
+        Pattern::of(segs)
+    }
+
+    fn of(segs: Vec<Seg>) -> Pattern {
+        let shape = match segs.as_slice() {
+            [] | [Seg::Lit(_)] => Shape::Literal,
+            [Seg::Star] => Shape::MatchAll,
+            [Seg::Lit(_), Seg::Star] => Shape::PrefixStar,
+            _ => Shape::General,
+        };
+        Pattern { segs, shape }
+    }
+
+    /// Whether a variable of the pattern names one of the known keys of `keys` (bits, see
+    /// [`crate::Key::bit`]).
+    pub(crate) fn reads_any_of(&self, keys: u64) -> bool {
+        self.variable_keys()
+            .any(|k| matches!(k, KeyId::Known(k) if keys & k.bit() != 0))
+    }
+
+    /// The pattern with each variable naming a key of `keys` replaced by the text it resolves
+    /// to in `vars` (the first value, or the variable's own text when that key has no value
+    /// or an empty one), as a literal: a `*` or `?` in that text stays an ordinary character,
+    /// exactly as when it is resolved per request. `None` when no variable names such a key.
+    pub(crate) fn bind(&self, keys: u64, vars: &ConditionValues) -> Option<Pattern> {
+        if !self.reads_any_of(keys) {
+            return None;
         }
+        let mut segs: Vec<Seg> = Vec::with_capacity(self.segs.len());
+        for seg in &self.segs {
+            let text = match seg {
+                Seg::Var {
+                    key: KeyId::Known(k),
+                    ..
+                } if keys & k.bit() != 0 => resolve(seg, vars),
+                Seg::Lit(l) => l,
+                other => {
+                    segs.push(other.clone());
+                    continue;
+                }
+            };
+            // Adjacent literals are one literal (the pattern's literal beginning grows).
+            match segs.last_mut() {
+                Some(Seg::Lit(prev)) => prev.push_str(text),
+                _ if text.is_empty() => {}
+                _ => segs.push(Seg::Lit(text.to_owned())),
+            }
+        }
+        Some(Pattern::of(segs))
     }
 
     /// The normalised condition keys of the pattern's variables.
@@ -113,12 +167,12 @@ impl Pattern {
 
     /// Whether the pattern is one literal text (or empty): no wildcard, no variable.
     pub(crate) fn is_literal(&self) -> bool {
-        !self.has_vars && !self.has_wildcards
+        self.shape == Shape::Literal
     }
 
     /// Whether the pattern is exactly `*`.
     pub(crate) fn is_match_all(&self) -> bool {
-        matches!(self.segs.as_slice(), [Seg::Star])
+        self.shape == Shape::MatchAll
     }
 
     /// Matches `text`, resolving variables from `vars`.
@@ -128,17 +182,15 @@ impl Pattern {
 
     /// [`Self::matches`] on a text that may be in two parts (`bucket/object`).
     pub(crate) fn matches_text(&self, text: &Text<'_>, vars: &ConditionValues) -> bool {
-        if !self.has_vars && !self.has_wildcards {
-            return match self.segs.as_slice() {
-                [] => text.len() == 0,
-                [Seg::Lit(l)] => text.equals(l.as_bytes()),
-                _ => false,
-            };
+        match (self.shape, self.segs.as_slice()) {
+            (Shape::Literal, []) => text.len() == 0,
+            (Shape::Literal, [Seg::Lit(l)]) => text.equals(l.as_bytes()),
+            (Shape::MatchAll, _) => true,
+            (Shape::PrefixStar, [Seg::Lit(l), Seg::Star]) => text.starts_with_at(0, l.as_bytes()),
+            (Shape::General, segs) => glob(segs, text, vars),
+            // `Pattern::of` gives each shape its segments.
+            _ => false,
         }
-        if self.is_match_all() {
-            return true;
-        }
-        glob(&self.segs, text, vars)
     }
 
     /// The pattern with variables resolved, as one string (used for case-insensitive comparison).
@@ -192,6 +244,10 @@ fn glob(segs: &[Seg], t: &Text<'_>, vars: &ConditionValues) -> bool {
         if i < segs.len() {
             match &segs[i] {
                 Seg::Star => {
+                    // A star that ends the pattern matches the rest of the text.
+                    if i + 1 == segs.len() {
+                        return true;
+                    }
                     star = Some((i + 1, p));
                     i += 1;
                     continue;
@@ -280,5 +336,80 @@ mod tests {
         let missing = Pattern::compile("${aws:userid}", true);
         assert!(missing.matches("${aws:userid}", &v));
         assert!(!missing.matches("", &v));
+    }
+
+    /// The shortcuts (a literal, `*`, a literal then `*`, a star ending the pattern) match as
+    /// the general algorithm does.
+    #[test]
+    fn shortcuts_match_as_the_general_algorithm() {
+        let patterns = [
+            "", "*", "a", "ab*", "a*", "a/b/*", "a?*", "*a", "a*b*", "a**", "é*",
+        ];
+        let texts = ["", "a", "ab", "abc", "a/b/", "a/b/c", "ba", "é", "éx", "a*"];
+        let none = ConditionValues::empty();
+        for p in patterns {
+            let c = Pattern::compile(p, true);
+            for t in texts {
+                let general = glob(&c.segs, &Text::one(t), none);
+                let slow = glob_without_shortcut(&c.segs, t);
+                assert_eq!(c.matches(t, none), general, "{p:?} {t:?}");
+                assert_eq!(general, slow, "{p:?} {t:?}");
+            }
+        }
+        assert_eq!(Pattern::compile("ab*", true).shape, Shape::PrefixStar);
+        assert_eq!(Pattern::compile("*", true).shape, Shape::MatchAll);
+        assert_eq!(Pattern::compile("ab*", false).shape, Shape::Literal);
+    }
+
+    /// Matching by hand, star by star: the reference the shortcuts are checked against.
+    fn glob_without_shortcut(segs: &[Seg], t: &str) -> bool {
+        match segs.split_first() {
+            None => t.is_empty(),
+            Some((Seg::Star, rest)) => t
+                .char_indices()
+                .map(|(i, _)| i)
+                .chain([t.len()])
+                .any(|i| glob_without_shortcut(rest, &t[i..])),
+            Some((Seg::One, rest)) => t
+                .chars()
+                .next()
+                .is_some_and(|c| glob_without_shortcut(rest, &t[c.len_utf8()..])),
+            Some((Seg::Lit(l), rest)) => t
+                .strip_prefix(l.as_str())
+                .is_some_and(|r| glob_without_shortcut(rest, r)),
+            Some((Seg::Var { .. }, _)) => false,
+        }
+    }
+
+    /// Binding a variable puts its resolved text in as a literal, joined to its neighbours.
+    #[test]
+    fn a_bound_variable_is_literal_text() {
+        let p = Pattern::compile("b/home/${aws:username}/*", true);
+        let bits = crate::Key::AwsUsername.bit();
+        for (name, text) in [
+            ("bob", "b/home/bob/"),
+            ("b*?", "b/home/b*?/"),
+            ("", "b/home/${aws:username}/"),
+        ] {
+            let v = ConditionValues::new().with("aws:username", name);
+            let bound = p.bind(bits, &v).unwrap();
+            assert_eq!(bound.segs, [Seg::Lit(text.into()), Seg::Star], "{name:?}");
+            assert_eq!(bound.shape, Shape::PrefixStar);
+            assert_eq!(bound.literal_prefix(), text);
+        }
+        // Bound to no value: the variable's own text, as when resolved per request.
+        let bound = p.bind(bits, ConditionValues::empty()).unwrap();
+        assert_eq!(bound.literal_prefix(), "b/home/${aws:username}/");
+        // Other keys are left alone.
+        assert!(
+            p.bind(crate::Key::AwsUserId.bit(), ConditionValues::empty())
+                .is_none()
+        );
+        let jwt = Pattern::compile("${jwt:sub}/${aws:username}", true);
+        let bound = jwt
+            .bind(bits, &ConditionValues::new().with("aws:username", "x"))
+            .unwrap();
+        assert!(matches!(bound.segs.as_slice(), [Seg::Var { .. }, Seg::Lit(l)] if l == "/x"));
+        assert_eq!(bound.shape, Shape::General);
     }
 }

@@ -15,7 +15,7 @@
 //! is against the whole resource, so the same reasoning holds for it.
 
 use crate::action::{Action, Service};
-use crate::document::Statement;
+use crate::document::ResourcePattern;
 use crate::resource::{same_bytes, segment_hash};
 
 /// The statements of one effect (Deny or Allow) that can match each action.
@@ -42,16 +42,18 @@ struct Candidates {
     by_bucket: Box<[(Box<str>, Slots)]>,
 }
 
-/// The literal beginning of each of `st`'s resource patterns (bucket aliases included: an alias
+/// The literal beginning of each of a statement's resource patterns (bucket aliases included: an alias
 /// is matched against the bucket, which is the whole resource when it applies), each with
 /// whether the pattern is all literal; `None` without `Resource` or with `NotResource`.
-pub(crate) fn resource_literals(st: &Statement) -> Option<Vec<(&str, bool)>> {
-    let r = st.resource.as_ref()?;
-    if r.negated {
+pub(crate) fn resource_literals(
+    negated: bool,
+    patterns: &[ResourcePattern],
+) -> Option<Vec<(&str, bool)>> {
+    if negated {
         return None;
     }
     Some(
-        r.patterns
+        patterns
             .iter()
             .flat_map(|p| std::iter::once(&p.pattern).chain(p.bucket_alias.as_ref()))
             .map(|pat| (pat.literal_prefix(), pat.is_literal()))

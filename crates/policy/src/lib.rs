@@ -19,6 +19,7 @@
 //! (field-name case, duplicates).
 
 mod action;
+mod bind;
 mod canned;
 mod claim;
 mod condition;
@@ -35,6 +36,7 @@ mod resource;
 pub mod values;
 
 pub use action::{Action, ActionSet, Service};
+pub use bind::Binding;
 pub use canned::{CANNED_POLICY_NAMES, canned_policy, canned_policy_json};
 pub use claim::parse_policy_names;
 pub use condition::Literal;

@@ -6,7 +6,8 @@
 //! matched without variables), so leaving every other key out of the values cannot change a
 //! decision. The crate's tests check exactly that.
 
-use crate::document::Statement;
+use crate::condition::Condition;
+use crate::document::ResourcePattern;
 use crate::key::{Key, KeyId};
 use crate::values::TAGGED_PREFIXES;
 
@@ -124,21 +125,23 @@ impl KeySet {
         }
     }
 
-    /// Adds everything `st` reads.
-    pub(crate) fn add_statement(&mut self, st: &Statement) {
-        if let Some(r) = &st.resource {
-            for p in &r.patterns {
-                for key in p.pattern.variable_keys() {
+    /// Adds everything a statement with these resource patterns and conditions reads.
+    pub(crate) fn add_parts(
+        &mut self,
+        patterns: Option<&[ResourcePattern]>,
+        conditions: &[Condition],
+    ) {
+        for p in patterns.unwrap_or(&[]) {
+            for key in p.pattern.variable_keys() {
+                self.add(key);
+            }
+            if let Some(alias) = &p.bucket_alias {
+                for key in alias.variable_keys() {
                     self.add(key);
-                }
-                if let Some(alias) = &p.bucket_alias {
-                    for key in alias.variable_keys() {
-                        self.add(key);
-                    }
                 }
             }
         }
-        for c in &st.conditions {
+        for c in conditions {
             for key in c.read_keys() {
                 self.add(key);
             }

@@ -334,6 +334,19 @@ impl ConditionValues {
         self
     }
 
+    /// Gives each known key of `keys` (bits, see [`Key::bit`]) the values it has in `from`,
+    /// removing it where `from` has none.
+    pub(crate) fn replace_known(&mut self, from: &ConditionValues, keys: u64) {
+        for key in Key::ALL.iter().filter(|k| keys & k.bit() != 0) {
+            match from.known_ref(*key) {
+                Some(entry) => self.put_known(*key, entry.clone()),
+                None => {
+                    self.remove_key(*key);
+                }
+            }
+        }
+    }
+
     /// Builder style [`insert`](Self::insert).
     pub fn with(mut self, key: &str, value: impl Into<String>) -> Self {
         self.insert(key, value);

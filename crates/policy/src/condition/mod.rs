@@ -92,6 +92,17 @@ pub(crate) struct Condition {
     test: Test,
 }
 
+/// A condition for requests some of whose values are known in advance ([`Condition::bind`]).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Bound {
+    /// It reads none of the known values.
+    Same,
+    /// Its variables naming known keys replaced by their values.
+    Changed(Condition),
+    /// It reads only known values: it holds for every request, or for none.
+    Always(bool),
+}
+
 /// Compiles one condition. `Err` is a message for the caller to prefix with the location.
 pub(crate) fn compile(
     operator: &str,
@@ -236,6 +247,42 @@ impl Condition {
             _ => &[],
         };
         std::iter::once(&self.key).chain(patterns.iter().flat_map(Pattern::variable_keys))
+    }
+
+    /// The condition for requests whose known keys of `keys` (bits, see [`crate::Key::bit`])
+    /// have the values they have in `bound` (see [`crate::Binding`]).
+    pub(crate) fn bind(&self, keys: u64, bound: &ConditionValues) -> Bound {
+        let patterns = match &self.test {
+            Test::Str(ps) | Test::StrIgnoreCase(ps) => ps.as_slice(),
+            _ => &[],
+        };
+        let mut changed = None;
+        if patterns.iter().any(|p| p.reads_any_of(keys)) {
+            let bind = |ps: &[Pattern]| -> Vec<Pattern> {
+                ps.iter()
+                    .map(|p| p.bind(keys, bound).unwrap_or_else(|| p.clone()))
+                    .collect()
+            };
+            let test = match &self.test {
+                Test::Str(ps) => Test::Str(bind(ps)),
+                Test::StrIgnoreCase(ps) => Test::StrIgnoreCase(bind(ps)),
+                other => other.clone(),
+            };
+            changed = Some(Condition {
+                test,
+                key: self.key.clone(),
+                ..*self
+            });
+        }
+        let c = changed.as_ref().unwrap_or(self);
+        // Reading nothing but bound keys, it says the same for every such request.
+        let reads_only_bound = c
+            .read_keys()
+            .all(|k| matches!(k, KeyId::Known(k) if keys & k.bit() != 0));
+        if reads_only_bound {
+            return Bound::Always(c.evaluate(bound));
+        }
+        changed.map_or(Bound::Same, Bound::Changed)
     }
 
     pub(crate) fn evaluate(&self, ctx: &ConditionValues) -> bool {
