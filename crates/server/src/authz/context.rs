@@ -14,7 +14,7 @@ use std::sync::{Arc, LazyLock};
 use http::header::{HeaderName, REFERER, USER_AGENT};
 use http::{HeaderMap, Uri};
 use strongbox_iam::IamSnapshot;
-use strongbox_policy::{ConditionValues, Key, KeySet};
+use strongbox_policy::{Binding, ConditionValues, Key, KeySet};
 use time::OffsetDateTime;
 
 use super::table::{OpKey, Rule};
@@ -66,7 +66,9 @@ static HEADER_NAMES: LazyLock<Vec<(HeaderName, Key)>> = LazyLock::new(|| {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Who {
     /// `aws:username` = `aws:userid`: the user whose rights are exercised (a service account's
-    /// parent); `None` for anonymous requests. Shared, not copied, into both keys' values.
+    /// parent); `None` for anonymous requests, and when neither key is read (the principal's
+    /// policies are bound to it, see [`identity_binding`]). Shared, not copied, into both
+    /// keys' values.
     pub username: Option<Arc<str>>,
     /// `Account` (root and root's service accounts), `User`, or `Anonymous`.
     pub principal_type: &'static str,
@@ -111,9 +113,9 @@ impl Who {
                 .collect()
         };
         let mut jwt = Vec::new();
-        let (principal_type, groups) = match identity {
-            Identity::Root { .. } => ("Account", Vec::new()),
-            Identity::User { access_key } => ("User", enabled_groups(access_key)),
+        let groups = match identity {
+            Identity::Root { .. } => Vec::new(),
+            Identity::User { access_key } => enabled_groups(access_key),
             Identity::ServiceAccount {
                 access_key,
                 parent,
@@ -131,8 +133,7 @@ impl Who {
                         }
                     }
                 }
-                let kind = if *parent_is_root { "Account" } else { "User" };
-                (kind, groups)
+                groups
             }
             Identity::Temporary { session } => {
                 let parent = session.parent();
@@ -155,16 +156,58 @@ impl Who {
                         session.verified().claims(),
                     ));
                 }
-                ("AssumedRole", groups)
+                groups
             }
         };
+        let wants_name = wanted.wants(Key::AwsUsername) || wanted.wants(Key::AwsUserId);
         Self {
-            username: Some(shared_name(identity.effective_user())),
-            principal_type,
+            username: wants_name.then(|| shared_name(identity.effective_user())),
+            principal_type: principal_type(identity),
             groups,
             jwt,
         }
     }
+}
+
+/// `aws:principaltype` of an authenticated identity: `Account` for root and root's service
+/// accounts, `AssumedRole` for temporary credentials, `User` otherwise.
+#[must_use]
+pub fn principal_type(identity: &Identity) -> &'static str {
+    match identity {
+        Identity::Root { .. } => "Account",
+        Identity::User { .. } => "User",
+        Identity::ServiceAccount { parent_is_root, .. } => {
+            if *parent_is_root {
+                "Account"
+            } else {
+                "User"
+            }
+        }
+        Identity::Temporary { .. } => "AssumedRole",
+    }
+}
+
+/// The condition keys whose values are the same for every request of one identity: what a
+/// principal's policies can be bound to ([`strongbox_policy::PolicySet::bind`]).
+pub const IDENTITY_KEYS: [Key; 3] = [Key::AwsUsername, Key::AwsUserId, Key::AwsPrincipalType];
+
+/// The bits ([`Key::bit`]) of [`IDENTITY_KEYS`].
+pub const IDENTITY_BITS: u64 =
+    Key::AwsUsername.bit() | Key::AwsUserId.bit() | Key::AwsPrincipalType.bit();
+
+/// The values of [`IDENTITY_KEYS`] in every request of an identity whose effective user is
+/// `user` and whose [`principal_type`] is `principal_type`, as [`condition_values_for`] writes
+/// them.
+#[must_use]
+pub fn identity_binding(user: &str, principal_type: &'static str) -> Binding {
+    let mut values = ConditionValues::new();
+    let mut v = Values {
+        values: &mut values,
+        wanted: Wanted::All,
+        bits: u64::MAX,
+    };
+    write_identity(&mut v, principal_type, Some(&Arc::from(user)));
+    Binding::new(&IDENTITY_KEYS, values)
 }
 
 thread_local! {
@@ -447,8 +490,15 @@ fn fill(
         }
     }
     // Identity keys last, replacing anything: the request cannot speak for the principal.
-    v.one(Key::AwsPrincipalType, who.principal_type);
-    match &who.username {
+    write_identity(&mut v, who.principal_type, who.username.as_ref());
+    v.set(Key::AwsGroups, who.groups.iter().map(String::as_str));
+}
+
+/// Writes the keys of [`IDENTITY_KEYS`]: the one place both a request's values and a
+/// principal's [`identity_binding`] are made.
+fn write_identity(v: &mut Values<'_, '_>, principal_type: &'static str, user: Option<&Arc<str>>) {
+    v.one(Key::AwsPrincipalType, principal_type);
+    match user {
         Some(user) => {
             for key in [Key::AwsUsername, Key::AwsUserId] {
                 if v.wants(key) {
@@ -461,7 +511,6 @@ fn fill(
             v.values.remove_key(Key::AwsUserId);
         }
     }
-    v.set(Key::AwsGroups, who.groups.iter().map(String::as_str));
 }
 
 /// The values being built: `insert` and `set` skip keys nobody reads.

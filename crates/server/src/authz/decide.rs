@@ -29,7 +29,7 @@ use time::OffsetDateTime;
 
 use super::bucket_policy;
 use super::cache::{CompileError, DocKey, PolicyCache};
-use super::context::Wanted;
+use super::context::{IDENTITY_BITS, Wanted, identity_binding};
 use crate::identity::{Identity, Principal};
 
 /// The policies a principal is evaluated against, resolved once per request.
@@ -196,12 +196,30 @@ struct Subjects {
     by_key: HashMap<String, Subject>,
 }
 
+/// Most policy sets bound to a principal's constant values remembered per IAM generation.
+const MAX_BOUND_SETS: usize = 1024;
+
+/// What a bound set is remembered by: the address of the set it was bound from (that set, kept
+/// with it, keeps the address from being reused), and the user name and principal type bound.
+type BoundKey = (usize, Arc<str>, &'static str);
+
+/// Policy sets bound to the constant values of the principals using them ([`Authorizer::bound`]),
+/// for one IAM generation: the principals of one user (the user, its service accounts, its
+/// temporary credentials) share one bound set per policy set.
+#[derive(Debug, Default)]
+struct BoundSets {
+    generation: u64,
+    /// The set bound from, and the bound set.
+    by_set: HashMap<BoundKey, (Arc<PolicySet>, Arc<PolicySet>)>,
+}
+
 /// Decides S3 requests; holds the compiled-policy caches.
 #[derive(Debug, Default)]
 pub struct Authorizer {
     id: AuthorizerId,
     cache: PolicyCache,
     subjects: RwLock<Subjects>,
+    bound: RwLock<BoundSets>,
     external: Option<Arc<super::external::ExternalAuthorizer>>,
 }
 
@@ -243,8 +261,8 @@ impl Authorizer {
             Principal::Authenticated(Identity::Root { .. }) => {
                 return SubjectRef(Held::Owned(Subject::Owner));
             }
-            Principal::Authenticated(Identity::Temporary { session, .. }) => {
-                return SubjectRef(self.temporary_subject(snapshot, session));
+            Principal::Authenticated(identity @ Identity::Temporary { session, .. }) => {
+                return SubjectRef(self.temporary_subject(snapshot, identity, session));
             }
             Principal::Authenticated(identity) => identity,
         };
@@ -342,7 +360,13 @@ impl Authorizer {
             };
             Ok(match (base, restrict) {
                 (None, None) => Subject::Owner,
-                (base, restrict) => Subject::Policies { base, restrict },
+                (base, restrict) => {
+                    let generation = snapshot.generation();
+                    Subject::Policies {
+                        base: base.map(|set| self.bound(set, identity, generation)),
+                        restrict: restrict.map(|set| self.bound(set, identity, generation)),
+                    }
+                }
             })
         };
         subject().unwrap_or_else(|e| {
@@ -351,11 +375,48 @@ impl Authorizer {
         })
     }
 
+    /// `set` bound to the values that are the same in every request of `identity` (its
+    /// `aws:username`, `aws:userid`, `aws:principaltype`), so that its requests neither carry
+    /// nor resolve them; `set` itself when it reads none of them.
+    fn bound(&self, set: Arc<PolicySet>, identity: &Identity, generation: u64) -> Arc<PolicySet> {
+        if set.reads().known_bits() & IDENTITY_BITS == 0 {
+            return set;
+        }
+        // What the binding is made of: the key it is remembered by.
+        let kind = super::context::principal_type(identity);
+        let name = identity.effective_user();
+        let key: BoundKey = (Arc::as_ptr(&set) as usize, Arc::<str>::from(name), kind);
+        {
+            let memo = self.bound.read().unwrap_or_else(PoisonError::into_inner);
+            if memo.generation == generation
+                && let Some((source, bound)) = memo.by_set.get(&key)
+                && Arc::ptr_eq(source, &set)
+            {
+                return Arc::clone(bound);
+            }
+        }
+        let bound = Arc::new(set.bind(Arc::new(identity_binding(name, kind))));
+        let mut memo = self.bound.write().unwrap_or_else(PoisonError::into_inner);
+        // Only move forward: a request holding an older snapshot must not evict newer ones.
+        if memo.generation < generation {
+            memo.generation = generation;
+            memo.by_set.clear();
+        }
+        if memo.generation == generation {
+            if memo.by_set.len() >= MAX_BOUND_SETS {
+                memo.by_set.clear();
+            }
+            memo.by_set.insert(key, (set, Arc::clone(&bound)));
+        }
+        bound
+    }
+
     /// A temporary credential: the parent's policies by name now, narrowed by the session
     /// policy (which must allow every action itself, also for root's sessions: MinIO #12947).
     fn temporary_subject<'s>(
         &self,
         snapshot: &IamSnapshot,
+        identity: &Identity,
         session: &'s crate::sts::session::TemporarySession,
     ) -> Held<'s> {
         if session.is_owner() {
@@ -368,7 +429,7 @@ impl Authorizer {
         {
             return Held::Borrowed(subject);
         }
-        let subject = self.temporary_subject_now(snapshot, session);
+        let subject = self.temporary_subject_now(snapshot, identity, session);
         if !matches!(subject, Subject::Broken) {
             let _ = session.subject_memo().set((generation, subject.clone()));
         }
@@ -378,6 +439,7 @@ impl Authorizer {
     fn temporary_subject_now(
         &self,
         snapshot: &IamSnapshot,
+        identity: &Identity,
         session: &crate::sts::session::TemporarySession,
     ) -> Subject {
         let permissions = session.permissions(snapshot);
@@ -398,7 +460,13 @@ impl Authorizer {
             };
             Ok(match (base, restrict) {
                 (None, None) => Subject::Owner,
-                (base, restrict) => Subject::Policies { base, restrict },
+                (base, restrict) => {
+                    let generation = snapshot.generation();
+                    Subject::Policies {
+                        base: base.map(|set| self.bound(set, identity, generation)),
+                        restrict: restrict.map(|set| self.bound(set, identity, generation)),
+                    }
+                }
             })
         };
         subject().unwrap_or_else(|e| {

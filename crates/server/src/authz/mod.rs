@@ -13,6 +13,8 @@
 //!
 //! The s3s hook that runs all this is [`crate::access::Access`].
 
+#[cfg(test)]
+mod bound_tests;
 pub mod bucket_policy;
 mod cache;
 pub mod context;
