@@ -498,18 +498,14 @@ fn fill(
 /// principal's [`identity_binding`] are made.
 fn write_identity(v: &mut Values<'_, '_>, principal_type: &'static str, user: Option<&Arc<str>>) {
     v.one(Key::AwsPrincipalType, principal_type);
-    match user {
-        Some(user) => {
-            for key in [Key::AwsUsername, Key::AwsUserId] {
-                if v.wants(key) {
-                    v.values.set_shared(key, Arc::clone(user));
-                }
-            }
+    for key in [Key::AwsUsername, Key::AwsUserId] {
+        if !v.wants(key) {
+            continue;
         }
-        None => {
-            v.values.remove_key(Key::AwsUsername);
-            v.values.remove_key(Key::AwsUserId);
-        }
+        match user {
+            Some(user) => v.values.set_shared(key, Arc::clone(user)),
+            None => v.values.remove_key(key),
+        };
     }
 }
 

@@ -12,6 +12,11 @@
 //!
 //! Authenticated requests are evaluated against IAM policies only; bucket policies only answer
 //! anonymous requests, as MinIO. Explicit Deny wins everywhere (the policy crate's order).
+//!
+//! A principal's policy sets are bound to its `aws:username`, `aws:userid` and
+//! `aws:principaltype` ([`strongbox_policy::PolicySet::bind`]) when its subject is resolved, once
+//! per IAM generation: its requests then neither build those values nor resolve
+//! `${aws:username}`. The principals of one user share its bound sets.
 
 use std::borrow::Cow;
 use std::collections::HashMap;
