@@ -19,7 +19,13 @@
 use crate::key::Key;
 use crate::values::ConditionValues;
 
-/// Known condition keys and the values they have in every request a bound set decides.
+/// Known condition keys and the values they have in every request a bound set decides
+/// ([`crate::PolicySet::bind`]).
+///
+/// What a bound set decides for condition values `V` is what the set it was bound from decides
+/// for [`Binding::apply`]`(V)`: `V` with every bound key given its bound values (removed where
+/// it has none). A bound key the bound set still reads ([`crate::PolicySet::reads`]: a condition
+/// naming it and another key) must be given in `V` with its bound values.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Binding {
     /// One bit per bound key ([`Key::bit`]).

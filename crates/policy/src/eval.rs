@@ -259,7 +259,7 @@ impl Slot {
         }
     }
 
-    /// This slot for requests with the values of `binding` (see [`crate::bind`]): its
+    /// This slot for requests with the values of `binding` (see [`Binding`]): its
     /// patterns and conditions that read bound keys specialised (the others shared with this
     /// slot), or a slot that matches nothing when a condition can never hold.
     fn bind(&self, binding: &Binding) -> Slot {
@@ -460,7 +460,7 @@ impl PolicySet {
 
     /// This set for requests in which the keys of `binding` have its values (a principal's
     /// `aws:username`, ...): variables naming them are replaced by their values and conditions
-    /// reading nothing else are settled, once, here (see [`crate::bind`] for what it decides).
+    /// reading nothing else are settled, once, here (see [`Binding`] for what it decides).
     /// Statements that read no bound key, the index and the policies are shared with this set.
     /// Binding a bound set binds it further (keys it was bound to before keep those values).
     #[must_use]

@@ -14,6 +14,9 @@
 //! assert_eq!(d, Decision::ImplicitDeny);
 //! ```
 //!
+//! A set can be bound to values that are the same in every request it will decide (a
+//! principal's `aws:username`, ...): [`PolicySet::bind`] substitutes them once (see [`Binding`]).
+//!
 //! Decisions we made where AWS and MinIO differ or are silent are documented on the modules:
 //! [`values`] (key case and namespaces), `glob` (variables), `condition` (missing keys), `parse`
 //! (field-name case, duplicates).
