@@ -2,6 +2,8 @@
 //! it was bound from, given the same values: over generated policies, bindings (user names with
 //! `*`, `?`, `$`, `{`, empty, absent) and requests.
 
+mod common;
+
 use std::sync::Arc;
 
 use proptest::prelude::*;
@@ -108,28 +110,12 @@ fn statement() -> impl Strategy<Value = String> {
         prop::sample::subsequence(CONDITIONS, 0..3),
     )
         .prop_map(|(deny, actions, resources, not_resource, conds)| {
-            let list = |v: &[&str]| {
-                v.iter()
-                    .map(|s| format!("\"{s}\""))
-                    .collect::<Vec<_>>()
-                    .join(",")
-            };
-            let mut s = format!(
-                r#"{{"Effect":"{}","Action":[{}],"{}":[{}]"#,
+            common::statement_json(
                 if deny { "Deny" } else { "Allow" },
-                list(&actions),
-                if not_resource {
-                    "NotResource"
-                } else {
-                    "Resource"
-                },
-                list(&resources)
-            );
-            if !conds.is_empty() {
-                s.push_str(&format!(r#","Condition":{{{}}}"#, conds.join(",")));
-            }
-            s.push('}');
-            s
+                (false, &actions),
+                (not_resource, &resources),
+                &conds,
+            )
         })
 }
 

@@ -1,5 +1,7 @@
 //! Property tests over randomly generated policies and requests.
 
+mod common;
+
 use std::sync::Arc;
 
 use proptest::prelude::*;
@@ -84,28 +86,12 @@ fn statement(effect: &'static str) -> impl Strategy<Value = String> {
     )
         .prop_map(
             move |(actions, not_action, resources, not_resource, conds)| {
-                let list = |v: &[&str]| {
-                    v.iter()
-                        .map(|s| format!("\"{s}\""))
-                        .collect::<Vec<_>>()
-                        .join(",")
-                };
-                let mut s = format!(
-                    r#"{{"Effect":"{effect}","{}":[{}],"{}":[{}]"#,
-                    if not_action { "NotAction" } else { "Action" },
-                    list(&actions),
-                    if not_resource {
-                        "NotResource"
-                    } else {
-                        "Resource"
-                    },
-                    list(&resources)
-                );
-                if !conds.is_empty() {
-                    s.push_str(&format!(r#","Condition":{{{}}}"#, conds.join(",")));
-                }
-                s.push('}');
-                s
+                common::statement_json(
+                    effect,
+                    (not_action, &actions),
+                    (not_resource, &resources),
+                    &conds,
+                )
             },
         )
 }

@@ -58,3 +58,36 @@ pub fn anonymous<'a>(
     let (b, k) = split(resource);
     set.evaluate_bucket(&Request::new(action, b, k, c), Principal::Anonymous)
 }
+
+/// One statement's JSON, as the property tests generate it: `Action` or `NotAction`,
+/// `Resource` or `NotResource`, and a `Condition` block made of `conditions` (each
+/// `"Operator":{...}`) when there are any.
+pub fn statement_json(
+    effect: &str,
+    (not_action, actions): (bool, &[&str]),
+    (not_resource, resources): (bool, &[&str]),
+    conditions: &[&str],
+) -> String {
+    let list = |v: &[&str]| {
+        v.iter()
+            .map(|s| format!("\"{s}\""))
+            .collect::<Vec<_>>()
+            .join(",")
+    };
+    let mut s = format!(
+        r#"{{"Effect":"{effect}","{}":[{}],"{}":[{}]"#,
+        if not_action { "NotAction" } else { "Action" },
+        list(actions),
+        if not_resource {
+            "NotResource"
+        } else {
+            "Resource"
+        },
+        list(resources)
+    );
+    if !conditions.is_empty() {
+        s.push_str(&format!(r#","Condition":{{{}}}"#, conditions.join(",")));
+    }
+    s.push('}');
+    s
+}
