@@ -124,6 +124,8 @@ const MAX_SUBJECTS: usize = 4096;
 
 /// Subjects of long-term access keys, valid for one IAM snapshot generation (any IAM change —
 /// a policy edited, a mapping, a user disabled — starts a new one, and the memo with it).
+type Subjects = GenerationMemo<String, Subject, MAX_SUBJECTS>;
+
 /// Tells authorisers apart in the per-thread memo (an address could be reused).
 #[derive(Debug)]
 struct AuthorizerId(u64);
@@ -195,10 +197,49 @@ impl std::fmt::Debug for SubjectRef<'_> {
     }
 }
 
-#[derive(Debug, Default)]
-struct Subjects {
+/// Values remembered for one IAM generation, at most `CAP` of them.
+#[derive(Debug)]
+struct GenerationMemo<K, V, const CAP: usize> {
     generation: u64,
-    by_key: HashMap<String, Subject>,
+    entries: HashMap<K, V>,
+}
+
+impl<K, V, const CAP: usize> Default for GenerationMemo<K, V, CAP> {
+    fn default() -> Self {
+        Self {
+            generation: 0,
+            entries: HashMap::new(),
+        }
+    }
+}
+
+impl<K: std::hash::Hash + Eq, V, const CAP: usize> GenerationMemo<K, V, CAP> {
+    /// The value remembered for `key` under `generation`.
+    fn get<Q>(&self, generation: u64, key: &Q) -> Option<&V>
+    where
+        K: std::borrow::Borrow<Q>,
+        Q: std::hash::Hash + Eq + ?Sized,
+    {
+        (self.generation == generation)
+            .then(|| self.entries.get(key))
+            .flatten()
+    }
+
+    /// Remembers `value` for `key` under `generation`, forgetting older generations; a value of
+    /// an older generation than the memo's is not kept. When full, everything is forgotten.
+    fn insert(&mut self, generation: u64, key: K, value: V) {
+        // Only move forward: a request holding an older snapshot must not evict newer ones.
+        if self.generation < generation {
+            self.generation = generation;
+            self.entries.clear();
+        }
+        if self.generation == generation {
+            if self.entries.len() >= CAP {
+                self.entries.clear();
+            }
+            self.entries.insert(key, value);
+        }
+    }
 }
 
 /// Most policy sets bound to a principal's constant values remembered per IAM generation.
@@ -210,13 +251,9 @@ type BoundKey = (usize, Arc<str>, &'static str);
 
 /// Policy sets bound to the constant values of the principals using them ([`Authorizer::bound`]),
 /// for one IAM generation: the principals of one user (the user, its service accounts, its
-/// temporary credentials) share one bound set per policy set.
-#[derive(Debug, Default)]
-struct BoundSets {
-    generation: u64,
-    /// The set bound from, and the bound set.
-    by_set: HashMap<BoundKey, (Arc<PolicySet>, Arc<PolicySet>)>,
-}
+/// temporary credentials) share one bound set per policy set. Each entry: the set bound from,
+/// and the bound set.
+type BoundSets = GenerationMemo<BoundKey, (Arc<PolicySet>, Arc<PolicySet>), MAX_BOUND_SETS>;
 
 /// Decides S3 requests; holds the compiled-policy caches.
 #[derive(Debug, Default)]
@@ -309,30 +346,20 @@ impl Authorizer {
     ) -> Subject {
         {
             let memo = self.subjects.read().unwrap_or_else(PoisonError::into_inner);
-            if memo.generation == generation
-                && let Some(subject) = memo.by_key.get(identity.access_key())
-            {
+            if let Some(subject) = memo.get(generation, identity.access_key()) {
                 return subject.clone();
             }
         }
         let subject = self.subject_now(snapshot, identity);
         if !matches!(subject, Subject::Broken) {
-            let mut memo = self
-                .subjects
+            self.subjects
                 .write()
-                .unwrap_or_else(PoisonError::into_inner);
-            // Only move forward: a request holding an older snapshot must not evict newer ones.
-            if memo.generation < generation {
-                memo.generation = generation;
-                memo.by_key.clear();
-            }
-            if memo.generation == generation {
-                if memo.by_key.len() >= MAX_SUBJECTS {
-                    memo.by_key.clear();
-                }
-                memo.by_key
-                    .insert(identity.access_key().to_owned(), subject.clone());
-            }
+                .unwrap_or_else(PoisonError::into_inner)
+                .insert(
+                    generation,
+                    identity.access_key().to_owned(),
+                    subject.clone(),
+                );
         }
         subject
     }
@@ -393,26 +420,17 @@ impl Authorizer {
         let key: BoundKey = (Arc::as_ptr(&set) as usize, Arc::<str>::from(name), kind);
         {
             let memo = self.bound.read().unwrap_or_else(PoisonError::into_inner);
-            if memo.generation == generation
-                && let Some((source, bound)) = memo.by_set.get(&key)
+            if let Some((source, bound)) = memo.get(generation, &key)
                 && Arc::ptr_eq(source, &set)
             {
                 return Arc::clone(bound);
             }
         }
         let bound = Arc::new(set.bind(Arc::new(identity_binding(name, kind))));
-        let mut memo = self.bound.write().unwrap_or_else(PoisonError::into_inner);
-        // Only move forward: a request holding an older snapshot must not evict newer ones.
-        if memo.generation < generation {
-            memo.generation = generation;
-            memo.by_set.clear();
-        }
-        if memo.generation == generation {
-            if memo.by_set.len() >= MAX_BOUND_SETS {
-                memo.by_set.clear();
-            }
-            memo.by_set.insert(key, (set, Arc::clone(&bound)));
-        }
+        self.bound
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(generation, key, (set, Arc::clone(&bound)));
         bound
     }
 
@@ -551,6 +569,23 @@ mod tests {
         iam.put_policy("p", GET).unwrap();
         iam.put_policy("q", PUT).unwrap();
         iam
+    }
+
+    #[test]
+    fn a_generation_memo_moves_only_forward_and_is_bounded() {
+        let mut memo = GenerationMemo::<String, u32, 2>::default();
+        memo.insert(5, "a".into(), 1);
+        assert_eq!(memo.get(5, "a"), Some(&1));
+        assert_eq!(memo.get(6, "a"), None, "another generation sees nothing");
+        // A request still holding generation 4 neither evicts nor adds.
+        memo.insert(4, "b".into(), 2);
+        assert_eq!((memo.get(5, "a"), memo.get(4, "b")), (Some(&1), None));
+        memo.insert(6, "c".into(), 3);
+        assert_eq!((memo.get(5, "a"), memo.get(6, "c")), (None, Some(&3)));
+        memo.insert(6, "d".into(), 4);
+        memo.insert(6, "e".into(), 5);
+        assert_eq!(memo.entries.len(), 1, "full at 2: forgotten, then e kept");
+        assert_eq!(memo.get(6, "e"), Some(&5));
     }
 
     #[test]
