@@ -113,6 +113,22 @@ fn user(name: &str) -> Principal {
     })
 }
 
+/// [`allowed`] for each `(who, action, object, expected)`, against the same policies.
+fn expect(
+    authz: &Authorizer,
+    iam: &Iam,
+    docs: (&[&str], Option<&str>),
+    cases: &[(&Principal, Action, &str, bool)],
+) {
+    for &(who, action, object, want) in cases {
+        assert_eq!(
+            allowed(authz, iam, who, (action, object), docs),
+            want,
+            "{who:?} {action} {object}"
+        );
+    }
+}
+
 #[test]
 fn users_and_service_accounts_decide_with_their_own_names_through_iam_changes() {
     let iam = iam();
@@ -142,96 +158,50 @@ fn users_and_service_accounts_decide_with_their_own_names_through_iam_changes() 
             (&alices, "alice", "bob"),
             (&bob, "bob", "alice"),
         ] {
-            let get = |dir: &str, name: &str| format!("{dir}/{name}/k");
-            assert!(allowed(
+            let (own_home, other_home) = (format!("home/{own}/k"), format!("home/{other}/k"));
+            let own_users = format!("users/{own}/k");
+            expect(
                 &authz,
                 &iam,
-                who,
-                (Action::GetObject, &get("home", own)),
-                home
-            ));
-            assert!(allowed(
-                &authz,
-                &iam,
-                who,
-                (Action::PutObject, &get("home", own)),
-                home
-            ));
-            assert!(!allowed(
-                &authz,
-                &iam,
-                who,
-                (Action::GetObject, &get("home", other)),
-                home
-            ));
-            assert!(!allowed(
-                &authz,
-                &iam,
-                who,
-                (Action::GetObject, &get("users", own)),
-                home
-            ));
+                home,
+                &[
+                    (who, Action::GetObject, &own_home, true),
+                    (who, Action::PutObject, &own_home, true),
+                    (who, Action::GetObject, &other_home, false),
+                    (who, Action::GetObject, &own_users, false),
+                ],
+            );
         }
     }
     // The policy's text changes: a new IAM generation, new bound sets.
     iam.put_policy("home", USERS).unwrap();
-    let users = (&[USERS][..], None);
-    assert!(allowed(
+    expect(
         &authz,
         &iam,
-        &alice,
-        (Action::GetObject, "users/alice/k"),
-        users
-    ));
-    assert!(allowed(
-        &authz,
-        &iam,
-        &alices,
-        (Action::GetObject, "users/alice/k"),
-        users
-    ));
-    assert!(!allowed(
-        &authz,
-        &iam,
-        &alice,
-        (Action::GetObject, "home/alice/k"),
-        users
-    ));
-    assert!(!allowed(
-        &authz,
-        &iam,
-        &bob,
-        (Action::GetObject, "users/alice/k"),
-        users
-    ));
+        (&[USERS][..], None),
+        &[
+            (&alice, Action::GetObject, "users/alice/k", true),
+            (&alices, Action::GetObject, "users/alice/k", true),
+            (&alice, Action::GetObject, "home/alice/k", false),
+            (&bob, Action::GetObject, "users/alice/k", false),
+        ],
+    );
     // Bob is removed and made again with both policies.
     iam.remove_user("bob").unwrap();
     iam.add_user("bob", "usersecret", Status::Enabled).unwrap();
     iam.put_policy("home2", HOME).unwrap();
     iam.attach_policies(&PolicyTarget::User("bob".into()), &["home", "home2"])
         .unwrap();
-    let both = (&[USERS, HOME][..], None);
-    assert!(allowed(
+    expect(
         &authz,
         &iam,
-        &bob,
-        (Action::GetObject, "users/bob/k"),
-        both
-    ));
-    assert!(allowed(
-        &authz,
-        &iam,
-        &bob,
-        (Action::GetObject, "home/bob/k"),
-        both
-    ));
-    assert!(!allowed(
-        &authz,
-        &iam,
-        &bob,
-        (Action::GetObject, "home/alice/k"),
-        both
-    ));
+        (&[USERS, HOME][..], None),
+        &[
+            (&bob, Action::GetObject, "users/bob/k", true),
+            (&bob, Action::GetObject, "home/bob/k", true),
+            (&bob, Action::GetObject, "home/alice/k", false),
+        ],
+    );
 }
 
 /// The principals of one user share its bound set; another user gets its own.
@@ -295,35 +265,24 @@ async fn temporary_credentials_decide_with_their_parents_name() {
         });
         let docs = (&[HOME][..], session);
         for _ in 0..2 {
-            assert!(allowed(
+            expect(
                 &authz,
                 &iam,
-                &who,
-                (Action::GetObject, "home/alice/k"),
-                docs
-            ));
-            assert!(!allowed(
+                docs,
+                &[
+                    (&who, Action::GetObject, "home/alice/k", true),
+                    (&who, Action::GetObject, "home/bob/k", false),
+                    // Denied to temporary credentials (`aws:principaltype`), allowed to alice
+                    // herself (below).
+                    (&who, Action::PutObject, "home/alice/k", false),
+                ],
+            );
+            expect(
                 &authz,
                 &iam,
-                &who,
-                (Action::GetObject, "home/bob/k"),
-                docs
-            ));
-            // Denied to temporary credentials (`aws:principaltype`), allowed to alice herself.
-            assert!(!allowed(
-                &authz,
-                &iam,
-                &who,
-                (Action::PutObject, "home/alice/k"),
-                docs
-            ));
-            assert!(allowed(
-                &authz,
-                &iam,
-                &user("alice"),
-                (Action::PutObject, "home/alice/k"),
-                (&[HOME][..], None)
-            ));
+                (&[HOME][..], None),
+                &[(&user("alice"), Action::PutObject, "home/alice/k", true)],
+            );
         }
     }
 }
